@@ -1,0 +1,1 @@
+"""Wiring of the citizen digital-skills assistant: config, dispatcher, channels, CLI."""

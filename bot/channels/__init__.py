@@ -1,0 +1,1 @@
+"""Channel adapters: each turns platform updates into Incoming and sends Replies back."""

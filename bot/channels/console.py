@@ -1,0 +1,59 @@
+"""Console channel: chat with the bot in a terminal; buttons become a numbered list."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.dispatcher import Dispatcher
+from bot.messages import Incoming, Reply
+
+CONSOLE_CHAT_ID = "console"
+QUIT_WORDS = frozenset({"/quit", "/exit", "/thoat"})
+
+
+def render(reply: Reply) -> str:
+    """Text followed by the buttons as '  1. label' lines."""
+    lines = [reply.text]
+    lines += [f"  {i}. {button.label}" for i, button in enumerate(reply.buttons, start=1)]
+    return "\n".join(lines)
+
+
+class ConsoleChannel:
+    """One citizen at a terminal; typing a number presses that button."""
+
+    name = "console"
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._out = out
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        self.show([reply])
+
+    def show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            print("\n🤖 " + render(reply), file=self._out, flush=True)
+
+    async def chat(self, dispatcher: Dispatcher, source: TextIO = sys.stdin) -> None:
+        """Read lines until end of input or /quit, answering each."""
+        loop = asyncio.get_running_loop()
+        self.show(await dispatcher.handle(self._incoming("/start")))
+        while True:
+            print("\n👤 ", end="", file=self._out, flush=True)
+            line = await loop.run_in_executor(None, source.readline)
+            if not line or line.strip() in QUIT_WORDS:
+                print("\nTạm biệt! Hẹn gặp lại bạn.", file=self._out, flush=True)
+                return
+            self.show(await dispatcher.handle(self._incoming(line.rstrip("\n"))))
+
+    def _incoming(self, text: str) -> Incoming:
+        return Incoming(
+            channel=self.name, chat_id=CONSOLE_CHAT_ID, user_id=CONSOLE_CHAT_ID, text=text
+        )

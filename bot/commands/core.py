@@ -1,0 +1,57 @@
+"""`run`, `chat` and `db upgrade`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from typing import Any
+
+from bot.channels.console import ConsoleChannel
+from bot.config import Settings
+from bot.outbox import OutboxSender
+from bot.runtime import prepare, serve_forever
+from storage.db import create_engine, current_revision, upgrade_schema
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser("run", help="serve the web chat (and Telegram when configured)")
+    run.set_defaults(func=_run)
+    chat = subparsers.add_parser("chat", help="chat with the bot in this terminal")
+    chat.set_defaults(func=_chat)
+    db = subparsers.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="bring the schema up to date")
+    upgrade.set_defaults(func=_db_upgrade)
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    await serve_forever(settings)
+    return 0
+
+
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    app, dispatcher = await prepare(settings)
+    console = ConsoleChannel()
+    app.channels[console.name] = console
+    stop = asyncio.Event()
+    sender = asyncio.create_task(OutboxSender(app).run(stop))
+    try:
+        await console.chat(dispatcher)
+    finally:
+        stop.set()
+        app.outbox_wakeup.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        await app.close()
+    return 0
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    engine = create_engine(settings.database_url, settings.database_schema)
+    try:
+        await upgrade_schema(engine)
+        print(f"database at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0

@@ -1,0 +1,122 @@
+"""The dispatcher: dedupe, one update at a time per conversation, routing, one error boundary."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.context import AppContext
+from bot.locks import KeyedLocks
+from bot.messages import Incoming, Reply
+from bot.privacy import mask_id
+from bot.routing import Router
+from bot.state import ConversationState
+from bot.turn import Turn
+from handlers import texts
+from storage.conversations import load_conversation
+from storage.dedupe import claim_update
+
+logger = logging.getLogger(__name__)
+
+# Longer messages get a polite request to shorten: no question needs more, and it bounds work.
+MAX_TEXT_CHARS = 1000
+_LAST_BUTTONS = "__last_buttons"
+
+
+class Dispatcher:
+    """Takes an Incoming from any channel and returns the replies for the same chat."""
+
+    def __init__(self, app: AppContext, router: Router) -> None:
+        self.app = app
+        self.router = router
+        self._locks = KeyedLocks()
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one update; never raises for a handler's fault.
+
+        The update id is claimed (and committed) before the handler runs, so a re-delivery
+        is skipped even if the first attempt failed: at most once, as the platforms retry.
+        """
+        async with self._locks.hold(incoming.conversation_key):
+            if incoming.message_id is not None and not await self._claim(incoming):
+                logger.info(
+                    "duplicate update skipped channel=%s update=%s",
+                    incoming.channel,
+                    incoming.message_id,
+                )
+                return []
+            try:
+                return await self._handle_in_order(incoming)
+            except Exception:
+                logger.exception(
+                    "handler failed channel=%s chat=%s kind=%s payload=%s",
+                    incoming.channel,
+                    mask_id(incoming.chat_id),
+                    incoming.kind,
+                    incoming.payload,
+                )
+                return [texts.error_apology()]
+
+    async def _claim(self, incoming: Incoming) -> bool:
+        assert incoming.message_id is not None
+        async with self.app.sessions() as db, db.begin():
+            return await claim_update(
+                db, incoming.channel, incoming.message_id, self.app.clock.now()
+            )
+
+    async def _handle_in_order(self, incoming: Incoming) -> list[Reply]:
+        now = self.app.clock.now()
+        notes: list[Reply] = []
+        async with self.app.sessions() as db:
+            async with db.begin():
+                row = await load_conversation(db, incoming.channel, incoming.chat_id, now)
+                stored = dict(row.data or {})
+                last_buttons = stored.pop(_LAST_BUTTONS, [])
+                state = ConversationState(row.flow, row.step, stored)
+                timeout = timedelta(hours=self.app.settings.form_timeout_hours)
+                if state.flow is not None and row.updated_at < now - timeout:
+                    state.reset()
+                    notes.append(texts.form_expired())
+                row.blocked_at = None  # they wrote to us, so they can be reached again
+                incoming = _press_numbered_button(incoming, last_buttons)
+                if _is_empty(incoming):
+                    replies = [texts.empty_message()]
+                elif len(incoming.text or "") > MAX_TEXT_CHARS:
+                    replies = [texts.message_too_long(MAX_TEXT_CHARS)]
+                else:
+                    route, incoming = self.router.resolve(incoming, state)
+                    if route.leaves_flow:
+                        state.reset()
+                    turn = Turn(self.app, db, incoming, state, now)
+                    replies = await route.handler(turn)
+                    logger.debug("handled route=%s chat=%s", route.name, mask_id(incoming.chat_id))
+                    if turn.queued_outbox:
+                        db.info["wake_outbox"] = True
+                data = dict(state.data)
+                shown = [b for reply in replies for b in reply.buttons]
+                if shown:
+                    data[_LAST_BUTTONS] = [[b.label, b.payload] for b in shown]
+                elif last_buttons and not replies:
+                    data[_LAST_BUTTONS] = last_buttons
+                row.flow, row.step, row.data, row.updated_at = state.flow, state.step, data, now
+            if db.info.pop("wake_outbox", False):
+                self.app.outbox_wakeup.set()
+        return notes + replies
+
+
+def _is_empty(incoming: Incoming) -> bool:
+    blank = not (incoming.text or "").strip()
+    return incoming.kind == "text" and incoming.payload is None and blank
+
+
+def _press_numbered_button(incoming: Incoming, last_buttons: list[list[str]]) -> Incoming:
+    """A bare number answers the last list of buttons shown (for channels without buttons)."""
+    text = (incoming.text or "").strip()
+    if incoming.payload is not None or not text.isdigit() or not last_buttons:
+        return incoming
+    index = int(text) - 1
+    if not 0 <= index < len(last_buttons):
+        return incoming
+    return replace(incoming, text=None, payload=last_buttons[index][1])
+

@@ -1,0 +1,56 @@
+"""Token buckets keyed by anything (a web session, a chat), for polite slow-downs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """`rate` tokens per second refill, up to `burst`; one token per action."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._monotonic = monotonic
+        self._max_keys = max_keys
+        self._buckets: dict[Hashable, _Bucket] = {}
+
+    def try_acquire(self, key: Hashable) -> float:
+        """Take a token: 0.0 when allowed, otherwise the seconds to wait."""
+        now = self._monotonic()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self._max_keys:
+                self._forget_full(now)
+            bucket = self._buckets[key] = _Bucket(self.burst, now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled completely: they carry no information."""
+        full = [
+            key
+            for key, b in self._buckets.items()
+            if b.tokens + (now - b.updated) * self.rate >= self.burst
+        ]
+        for key in full:
+            del self._buckets[key]

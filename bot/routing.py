@@ -1,0 +1,147 @@
+"""Routes from an update to a feature handler.
+
+Order: unreadable messages, commands, button payloads, the active flow (form), text intents,
+then the fallback (the FAQ). A command or a button of another feature leaves the active flow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+
+from bot.messages import Incoming, Reply
+from bot.state import ConversationState
+from bot.turn import Turn
+from faq.normalize import normalize
+
+Handler = Callable[[Turn], Awaitable[list[Reply]]]
+
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Route:
+    """The chosen handler, its name (for logs) and whether it ends the active flow."""
+
+    name: str
+    handler: Handler
+    leaves_flow: bool
+
+
+def namespace_of(payload: str) -> str:
+    """'signup:pick:12' -> 'signup'."""
+    return payload.split(":", 1)[0]
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """'/start dangky' -> ('start', 'dangky'); None when the text is not a command."""
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").strip()
+
+
+class Router:
+    """Feature modules register here; the dispatcher asks it where an update goes."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Handler | str] = {}
+        self._descriptions: dict[str, str] = {}
+        self._payloads: dict[str, Handler] = {}
+        self._flows: dict[str, Handler] = {}
+        self._deep_links: dict[str, str] = {}
+        self._intents: list[tuple[str, bool, Handler]] = []
+        self._fallback: Handler | None = None
+        self._unsupported: Handler | None = None
+
+    def command(self, name: str, target: Handler | str, description: str | None = None) -> None:
+        """`/name`: a handler or an alias of a button payload; described ones are advertised."""
+        self._commands[name.lower()] = target
+        if description:
+            self._descriptions[name.lower()] = description
+
+    def described_commands(self) -> list[tuple[str, str]]:
+        """(name, Vietnamese description) of the commands to list in a platform's menu."""
+        return list(self._descriptions.items())
+
+    def payload(self, namespace: str, handler: Handler) -> None:
+        """Buttons whose payload starts with `namespace:`."""
+        self._payloads[namespace] = handler
+
+    def flow(self, name: str, handler: Handler) -> None:
+        """Text typed while the conversation is in flow `name`."""
+        self._flows[name] = handler
+
+    def deep_link(self, name: str, payload: str) -> None:
+        """`/start name` (a Telegram deep link) acts like pressing `payload`."""
+        self._deep_links[name.lower()] = payload
+
+    def intent(self, phrases: Iterable[str], handler: Handler, *, exact: bool = False) -> None:
+        """Free text containing (or, with `exact`, equal to) one of `phrases`, normalized."""
+        for phrase in phrases:
+            self._intents.append((f" {normalize(phrase)} ", exact, handler))
+
+    def fallback(self, handler: Handler) -> None:
+        self._fallback = handler
+
+    def unsupported(self, handler: Handler) -> None:
+        self._unsupported = handler
+
+    def deep_link_payload(self, name: str) -> str | None:
+        return self._deep_links.get(name.lower())
+
+    def known_payload(self, payload: str) -> bool:
+        return namespace_of(payload) in self._payloads
+
+    def resolve(self, incoming: Incoming, state: ConversationState) -> tuple[Route, Incoming]:
+        """Pick the route; may rewrite the update (a command alias becomes a button press)."""
+        if incoming.kind != "text" and incoming.payload is None:
+            assert self._unsupported is not None
+            return Route("unsupported", self._unsupported, False), incoming
+        if incoming.payload is None and incoming.text:
+            command = parse_command(incoming.text)
+            if command is not None:
+                return self._resolve_command(incoming, state, *command)
+        if incoming.payload is not None:
+            namespace = namespace_of(incoming.payload)
+            if state.flow is not None and namespace == state.flow:
+                return Route(f"flow:{namespace}", self._flows[namespace], False), incoming
+            handler = self._payloads.get(namespace)
+            if handler is not None:
+                return Route(f"payload:{namespace}", handler, state.flow is not None), incoming
+            assert self._fallback is not None
+            # A stale or forged payload: treat it like unknown text, keep the flow.
+            return Route("fallback", self._fallback, False), _as_text(incoming, "")
+        if state.flow is not None and state.flow in self._flows:
+            return Route(f"flow:{state.flow}", self._flows[state.flow], False), incoming
+        padded = f" {normalize(incoming.text or '')} "
+        for phrase, exact, handler in self._intents:
+            if (padded == phrase) if exact else (phrase in padded):
+                return Route(f"intent:{phrase.strip()}", handler, False), incoming
+        assert self._fallback is not None
+        return Route("fallback", self._fallback, False), incoming
+
+    def _resolve_command(
+        self, incoming: Incoming, state: ConversationState, name: str, argument: str
+    ) -> tuple[Route, Incoming]:
+        if name == "start" and argument:
+            payload = self.deep_link_payload(argument)
+            if payload is not None:
+                return self.resolve(_as_payload(incoming, payload), state)
+        target = self._commands.get(name)
+        if isinstance(target, str):
+            return self.resolve(_as_payload(incoming, target), state)
+        if target is not None:
+            return Route(f"command:{name}", target, state.flow is not None), incoming
+        assert self._fallback is not None
+        return Route("fallback", self._fallback, False), incoming
+
+
+
+def _as_payload(incoming: Incoming, payload: str) -> Incoming:
+    return replace(incoming, text=None, payload=payload, kind="text")
+
+
+def _as_text(incoming: Incoming, text: str) -> Incoming:
+    return replace(incoming, text=text, payload=None, kind="text")

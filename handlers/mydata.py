@@ -1,0 +1,93 @@
+"""“My data”: show a citizen what is stored about them and delete it on request."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.messages import Button, Reply
+from bot.routing import Router
+from bot.turn import Turn
+from handlers import texts
+
+
+@dataclass(frozen=True)
+class PersonalDataSource:
+    """One feature's stored personal data: how to describe it and how to delete it."""
+
+    describe: Callable[[Turn], Awaitable[list[str]]]
+    delete: Callable[[Turn], Awaitable[int]]
+
+
+async def _describe_conversation(turn: Turn) -> list[str]:
+    if turn.state.flow:
+        return ["Bước bạn đang làm dở trong cuộc trò chuyện này (chưa lưu tên, số điện thoại)."]
+    return []
+
+
+async def _delete_conversation(turn: Turn) -> int:
+    had = 1 if turn.state.flow else 0
+    turn.state.reset()
+    return had
+
+
+CONVERSATION_SOURCE = PersonalDataSource(_describe_conversation, _delete_conversation)
+
+
+def register(router: Router, sources: Sequence[PersonalDataSource]) -> None:
+    """`mydata:show`, `mydata:delete`, `mydata:confirm` and the /dulieu, /xoadulieu commands."""
+    all_sources = (CONVERSATION_SOURCE, *sources)
+
+    async def show(turn: Turn) -> list[Reply]:
+        lines = [line for source in all_sources for line in await source.describe(turn)]
+        if not lines:
+            return [
+                Reply(
+                    "Hiện tôi không lưu thông tin cá nhân nào của bạn (tên, số điện thoại). "
+                    "Tôi chỉ ghi lại câu hỏi chưa trả lời được, không kèm danh tính, "
+                    "để bổ sung nội dung.",
+                    (texts.MENU_BUTTON,),
+                )
+            ]
+        body = "\n".join(f"• {line}" for line in lines)
+        return [
+            Reply(
+                f"Thông tin tôi đang lưu về bạn:\n{body}\n\n"
+                "Bạn có quyền yêu cầu xóa bất cứ lúc nào.",
+                (Button("🗑️ Xóa dữ liệu của tôi", "mydata:delete"), texts.MENU_BUTTON),
+            )
+        ]
+
+    async def ask_delete(turn: Turn) -> list[Reply]:
+        return [
+            Reply(
+                "Bạn chắc chắn muốn xóa toàn bộ thông tin của mình chứ ạ? "
+                "Các lượt đăng ký buổi hỗ trợ (nếu có) cũng sẽ bị hủy.",
+                (
+                    Button("✅ Đồng ý xóa", "mydata:confirm"),
+                    Button("Không, giữ lại", texts.PAYLOAD_MENU),
+                ),
+            )
+        ]
+
+    async def delete(turn: Turn) -> list[Reply]:
+        for source in all_sources:
+            await source.delete(turn)
+        return [
+            Reply(
+                "Đã xóa thông tin của bạn. Cảm ơn bạn đã tin dùng trợ lý!",
+                texts.main_menu_buttons(),
+            )
+        ]
+
+    async def mydata_button(turn: Turn) -> list[Reply]:
+        action = (turn.payload or "").partition(":")[2]
+        if action == "delete":
+            return await ask_delete(turn)
+        if action == "confirm":
+            return await delete(turn)
+        return await show(turn)
+
+    router.payload("mydata", mydata_button)
+    router.command("dulieu", texts.PAYLOAD_MY_DATA, "Xem dữ liệu của tôi")
+    router.command("xoadulieu", "mydata:delete", "Xóa dữ liệu của tôi")

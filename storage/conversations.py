@@ -1,0 +1,65 @@
+"""Conversation state rows keyed by (channel, chat_id)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation
+from storage.sql import insert_ignoring_conflicts
+
+
+async def load_conversation(
+    session: AsyncSession, channel: str, chat_id: str, now: datetime
+) -> Conversation:
+    """Return the conversation row, creating it on first contact (safe under races)."""
+    query = select(Conversation).where(
+        Conversation.channel == channel, Conversation.chat_id == chat_id
+    )
+    found = (await session.execute(query)).scalar_one_or_none()
+    if found is not None:
+        return found
+    await session.execute(
+        insert_ignoring_conflicts(session, Conversation).values(
+            channel=channel, chat_id=chat_id, data={}, created_at=now, updated_at=now
+        )
+    )
+    return (await session.execute(query)).scalar_one()
+
+
+async def mark_blocked(
+    session: AsyncSession, channel: str, chat_id: str, when: datetime | None
+) -> None:
+    """Record (or clear, with None) that the person blocked the bot on that channel."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+        .values(blocked_at=when)
+    )
+
+
+async def is_blocked(session: AsyncSession, channel: str, chat_id: str) -> bool:
+    """Whether the platform told us this person blocked the bot."""
+    blocked_at = (
+        await session.execute(
+            select(Conversation.blocked_at).where(
+                Conversation.channel == channel, Conversation.chat_id == chat_id
+            )
+        )
+    ).scalar_one_or_none()
+    return blocked_at is not None
+
+
+async def delete_conversation(session: AsyncSession, channel: str, chat_id: str) -> None:
+    """Forget a conversation's state (used when a citizen deletes their data)."""
+    row = (
+        await session.execute(
+            select(Conversation).where(
+                Conversation.channel == channel, Conversation.chat_id == chat_id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is not None:
+        await session.delete(row)

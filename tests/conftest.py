@@ -1,0 +1,121 @@
+"""Shared fixtures: settings on SQLite and (when reachable) PostgreSQL, app, dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import cache
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.context import AppContext
+from bot.dispatcher import Dispatcher
+from bot.runtime import prepare
+from tests.support import Chat, FakeChannel
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+START = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
+
+
+def _asyncpg_dsn() -> str:
+    return POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@cache
+def postgres_unavailable() -> str | None:
+    """None when PostgreSQL answers; otherwise why not (checked once per run)."""
+    import asyncpg
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(), timeout=3)
+        await connection.close()
+
+    try:
+        # A worker thread: this may be first called from inside the test's event loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, probe()).result()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def pytest_report_header() -> str:
+    reason = postgres_unavailable()
+    if reason is None:
+        return f"PostgreSQL: reachable ({POSTGRES_URL}); storage tests run on SQLite and PostgreSQL"
+    return f"PostgreSQL: NOT reachable ({reason}); PostgreSQL variants of tests will be SKIPPED"
+
+
+async def _pg_execute(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(_asyncpg_dsn())
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def settings(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Settings]:
+    """Settings for a fresh, empty database of each kind."""
+    base = {"_env_file": None, "web_port": 0, "admin_ids": "900001"}
+    if request.param == "sqlite":
+        yield Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/bot.db", **base)  # type: ignore[arg-type]
+        return
+    reason = postgres_unavailable()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {reason}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    await _pg_execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield Settings(database_url=POSTGRES_URL, database_schema=schema, **base)  # type: ignore[arg-type]
+    finally:
+        await _pg_execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def wired(
+    settings: Settings, clock: ManualClock
+) -> AsyncIterator[tuple[AppContext, Dispatcher]]:
+    app, dispatcher = await prepare(settings, clock)
+    app.channels["fake"] = FakeChannel()
+    try:
+        yield app, dispatcher
+    finally:
+        await app.close()
+
+
+@pytest.fixture
+def app(wired: tuple[AppContext, Dispatcher]) -> AppContext:
+    return wired[0]
+
+
+@pytest.fixture
+def dispatcher(wired: tuple[AppContext, Dispatcher]) -> Dispatcher:
+    return wired[1]
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher) -> Chat:
+    return Chat(dispatcher)
+
+
+@pytest.fixture
+def fake_channel(app: AppContext) -> FakeChannel:
+    channel = app.channels["fake"]
+    assert isinstance(channel, FakeChannel)
+    return channel
