@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -23,7 +24,7 @@ async def client(app: AppContext, dispatcher: Dispatcher) -> AsyncIterator[TestC
         yield test_client
 
 
-async def chat(client: TestClient, **body: object) -> tuple[int, dict[str, object]]:
+async def chat(client: TestClient, **body: object) -> tuple[int, dict[str, Any]]:
     response = await client.post("/api/chat", json=body)
     return response.status, await response.json()
 
