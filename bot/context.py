@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,6 +30,19 @@ class AppContext:
     channels: dict[str, Channel] = field(default_factory=dict)
     # Set after a transaction queued outbox messages, so the sender wakes up at once.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # SQLite allows one writer: queueing here is much cheaper than SQLite's busy-wait sleeps.
+    _sqlite_gate: asyncio.Lock | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine.dialect.name == "sqlite":
+            self._sqlite_gate = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction, committed on success, rolled back on error."""
+        gate = self._sqlite_gate or contextlib.nullcontext()
+        async with gate, self.sessions() as db, db.begin():
+            yield db
 
     def is_admin(self, user_id: str) -> bool:
         """Organizer powers come only from configured ids."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.context import AppContext
 from bot.locks import KeyedLocks
@@ -60,49 +61,59 @@ class Dispatcher:
 
     async def _claim(self, incoming: Incoming) -> bool:
         assert incoming.message_id is not None
-        async with self.app.sessions() as db, db.begin():
+        async with self.app.transaction() as db:
             return await claim_update(
                 db, incoming.channel, incoming.message_id, self.app.clock.now()
             )
 
     async def _handle_in_order(self, incoming: Incoming) -> list[Reply]:
         now = self.app.clock.now()
-        notes: list[Reply] = []
-        async with self.app.sessions() as db:
-            async with db.begin():
-                row = await load_conversation(db, incoming.channel, incoming.chat_id, now)
-                stored = dict(row.data or {})
-                last_buttons = stored.pop(_LAST_BUTTONS, [])
-                state = ConversationState(row.flow, row.step, stored)
-                timeout = timedelta(hours=self.app.settings.form_timeout_hours)
-                if state.flow is not None and row.updated_at < now - timeout:
-                    state.reset()
-                    notes.append(texts.form_expired())
-                row.blocked_at = None  # they wrote to us, so they can be reached again
-                incoming = _press_numbered_button(incoming, last_buttons)
-                if _is_empty(incoming):
-                    replies = [texts.empty_message()]
-                elif len(incoming.text or "") > MAX_TEXT_CHARS:
-                    replies = [texts.message_too_long(MAX_TEXT_CHARS)]
-                else:
-                    route, incoming = self.router.resolve(incoming, state)
-                    if route.leaves_flow:
-                        state.reset()
-                    turn = Turn(self.app, db, incoming, state, now)
-                    replies = await route.handler(turn)
-                    logger.debug("handled route=%s chat=%s", route.name, mask_id(incoming.chat_id))
-                    if turn.queued_outbox:
-                        db.info["wake_outbox"] = True
-                data = dict(state.data)
-                shown = [b for reply in replies for b in reply.buttons]
-                if shown:
-                    data[_LAST_BUTTONS] = [[b.label, b.payload] for b in shown]
-                elif last_buttons and not replies:
-                    data[_LAST_BUTTONS] = last_buttons
-                row.flow, row.step, row.data, row.updated_at = state.flow, state.step, data, now
-            if db.info.pop("wake_outbox", False):
-                self.app.outbox_wakeup.set()
+        async with self.app.transaction() as db:
+            row = await load_conversation(db, incoming.channel, incoming.chat_id, now)
+            stored = dict(row.data or {})
+            last_buttons = stored.pop(_LAST_BUTTONS, [])
+            state = ConversationState(row.flow, row.step, stored)
+            notes = self._expire_stale_form(state, row.updated_at, now)
+            row.blocked_at = None  # they wrote to us, so they can be reached again
+            turn = Turn(self.app, db, _press_numbered_button(incoming, last_buttons), state, now)
+            replies = await self._route(turn)
+            row.flow, row.step, row.updated_at = state.flow, state.step, now
+            row.data = _remember_buttons(state.data, replies, last_buttons)
+        if turn.queued_outbox:
+            self.app.outbox_wakeup.set()
         return notes + replies
+
+    def _expire_stale_form(
+        self, state: ConversationState, updated_at: datetime, now: datetime
+    ) -> list[Reply]:
+        """Reset a form abandoned for longer than the configured timeout, with a note."""
+        timeout = timedelta(hours=self.app.settings.form_timeout_hours)
+        if state.flow is None or updated_at >= now - timeout:
+            return []
+        state.reset()
+        return [texts.form_expired()]
+
+    async def _route(self, turn: Turn) -> list[Reply]:
+        incoming = turn.incoming
+        if _is_empty(incoming):
+            return [texts.empty_message()]
+        if len(incoming.text or "") > MAX_TEXT_CHARS:
+            return [texts.message_too_long(MAX_TEXT_CHARS)]
+        route, turn.incoming = self.router.resolve(incoming, turn.state)
+        if route.leaves_flow:
+            turn.state.reset()
+        logger.debug("route=%s chat=%s", route.name, mask_id(incoming.chat_id))
+        return await route.handler(turn)
+
+
+def _remember_buttons(
+    data: dict[str, Any], replies: list[Reply], previous: list[list[str]]
+) -> dict[str, Any]:
+    """State data plus the buttons just shown, so a typed number can press one."""
+    shown = [[b.label, b.payload] for reply in replies for b in reply.buttons]
+    if shown or (previous and not replies):
+        return {**data, _LAST_BUTTONS: shown or previous}
+    return dict(data)
 
 
 def _is_empty(incoming: Incoming) -> bool:

@@ -39,7 +39,7 @@ class OutboxSender:
 
     async def recover(self) -> int:
         """Flag rows left 'sending' by a crash; call once at start-up."""
-        async with self.app.sessions() as db, db.begin():
+        async with self.app.transaction() as db:
             count = await outbox.recover_interrupted(db)
         if count:
             logger.warning("outbox: %d message(s) were in flight at the last stop", count)
@@ -49,7 +49,7 @@ class OutboxSender:
         """Deliver every message due now; returns how many rows were attempted."""
         attempted = 0
         while True:
-            async with self.app.sessions() as db, db.begin():
+            async with self.app.transaction() as db:
                 rows = await outbox.claim_due(
                     db, self.app.clock.now(), BATCH_SIZE, list(self.app.channels)
                 )
@@ -87,20 +87,20 @@ class OutboxSender:
                 await self._reschedule(row, backoff(row.attempts), str(error))
         except RecipientUnreachable as error:
             await self._fail(row, outbox.UNREACHABLE, str(error))
-            async with self.app.sessions() as db, db.begin():
+            async with self.app.transaction() as db:
                 await mark_blocked(db, row.channel, row.chat_id, self.app.clock.now())
             logger.info("outbox: recipient unreachable %s", where)
         except (PermanentFailure, Exception) as error:
             await self._fail(row, outbox.FAILED, f"{type(error).__name__}: {error}")
             logger.exception("outbox: send failed %s", where)
         else:
-            async with self.app.sessions() as db, db.begin():
+            async with self.app.transaction() as db:
                 await outbox.mark_sent(db, row.id, self.app.clock.now())
 
     async def _reschedule(self, row: OutboxMessage, delay: timedelta, error: str) -> None:
-        async with self.app.sessions() as db, db.begin():
+        async with self.app.transaction() as db:
             await outbox.reschedule(db, row.id, self.app.clock.now() + delay, error)
 
     async def _fail(self, row: OutboxMessage, status: str, error: str) -> None:
-        async with self.app.sessions() as db, db.begin():
+        async with self.app.transaction() as db:
             await outbox.mark_failed(db, row.id, status, error)

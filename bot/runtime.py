@@ -121,7 +121,7 @@ async def _housekeeping(app: AppContext, stop: asyncio.Event) -> None:
 
 
 async def _forget_old_updates(app: AppContext) -> None:
-    async with app.sessions() as db, db.begin():
+    async with app.transaction() as db:
         await forget_updates_before(db, app.clock.now() - UPDATE_IDS_KEPT)
 
 

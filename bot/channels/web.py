@@ -48,7 +48,7 @@ class WebChatChannel:
         """Nothing to stop."""
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        async with self.app.sessions() as db, db.begin():
+        async with self.app.transaction() as db:
             await web_mailbox.put(db, chat_id, reply.to_dict(), self.app.clock.now())
 
     def mount(self, web_app: web.Application) -> None:
@@ -81,7 +81,7 @@ class WebChatChannel:
             session = _session_from(request.query.get("session"), allow_new=False)
         except BadRequest as error:
             return _error(400, "bad_request", str(error))
-        async with self.app.sessions() as db, db.begin():
+        async with self.app.transaction() as db:
             replies = await web_mailbox.take_all(db, session)
         return web.json_response({"session": session, "replies": replies})
 
