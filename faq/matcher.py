@@ -1,0 +1,266 @@
+"""Match a citizen's question to a knowledge-base entry.
+
+Score of an entry (0..100) mixes two signals computed on normalized text:
+
+* coverage: the share of the question's IDF weight (content words and word pairs)
+  found in the entry's phrasings and keywords. Words the knowledge base has never
+  seen weigh as much as the rarest known word, so off-topic questions score low.
+* similarity: the best rapidfuzz similarity between the question and one phrasing.
+
+An inverted index keeps only entries sharing a word with the question, so matching
+stays fast with thousands of entries. The best score and its margin over the
+runner-up decide between answering, suggesting three entries, or falling back.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from faq.kb import FaqEntry, KnowledgeBase
+from faq.normalize import tokens
+from faq.smalltalk import detect_smalltalk, load_rules, strip_courtesy
+
+# Particles and pronouns that say nothing about the topic (normalized forms).
+# Only words that are rarely a syllable of a meaningful compound are listed.
+_STOPWORD_TEXT = """
+    a ah ak oi nhe nha nhi ha hay hoac voi va thi la ma cua cho toi minh em anh bac
+    ong ba chau ban ho no chung cac nhung mot cai chiec gi sao nao the nhu vay z gium dum
+    giup xin vui long lam on hoi biet u uh ay do kia nay rang duoc khong co
+    can phai muon nen se da dang roi nua lai cung luon rat qua nhieu it thoi
+    di ad admin bot ja ve
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+MAX_QUERY_TOKENS = 60  # long texts: only the first words count
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A candidate entry with its score (0..100)."""
+
+    entry: FaqEntry
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the bot should do with a message."""
+
+    action: Literal["answer", "suggest", "fallback", "smalltalk"]
+    entry: FaqEntry | None
+    score: float
+    suggestions: tuple[Suggestion, ...]
+    smalltalk: str | None = None
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """Thresholds and weights; defaults were chosen on the development set."""
+
+    answer_threshold: float = 62.0
+    suggest_threshold: float = 50.0
+    margin: float = 6.0
+    sure_threshold: float = 85.0  # above this a small margin is enough
+    sure_margin: float = 2.0
+    min_coverage: float = 0.45  # share of the question's weight the entry must explain
+    min_evidence: float = 3.0  # summed IDF needed to answer (one common word is not enough)
+    coverage_weight: float = 0.6
+    bigram_share: float = 0.3
+    candidates: int = 25
+    typo_cutoff: float = 80.0
+    stopword_weight: float = 0.5
+    answer_weight: float = 0.3  # words found only in the answer text
+    fuzzy_full: bool = True
+    scorer: str = "token_sort_ratio"
+
+
+_SCORERS = {
+    "token_sort_ratio": fuzz.token_sort_ratio,
+    "token_set_ratio": fuzz.token_set_ratio,
+    "ratio": fuzz.ratio,
+    "WRatio": fuzz.WRatio,
+    "QRatio": fuzz.QRatio,
+}
+
+
+def _bigrams(words: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+class Matcher:
+    """Precomputed index over a knowledge base; ``match`` is cheap and never raises."""
+
+    def __init__(self, kb: KnowledgeBase, config: MatcherConfig | None = None) -> None:
+        self.kb = kb
+        self.config = config or MatcherConfig()
+        self._entries = kb.entries
+        self._phrasings: list[list[str]] = []  # content words of each phrasing
+        self._full: list[list[str]] = []  # all words of each phrasing
+        uni_df: dict[str, int] = defaultdict(int)
+        bi_df: dict[str, int] = defaultdict(int)
+        self._uni: list[frozenset[str]] = []
+        self._bi: list[frozenset[str]] = []
+        self._ans: list[frozenset[str]] = []  # answer words not already in the phrasings
+        for entry in self._entries:
+            norm = [tokens(q) for q in entry.questions]
+            self._phrasings.append([" ".join(self._content(q) or q) for q in norm])
+            self._full.append([" ".join(q) for q in norm])
+            bag = [*norm, *(tokens(k) for k in entry.keywords)]
+            uni = frozenset(t for q in bag for t in q)
+            bi = frozenset(b for q in bag for b in _bigrams(self._content(q)))
+            self._uni.append(uni)
+            self._ans.append(frozenset(tokens(entry.answer)) - uni - STOPWORDS)
+            self._bi.append(bi)
+            for t in uni | self._ans[-1]:
+                uni_df[t] += 1
+            for b in bi:
+                bi_df[b] += 1
+        n = len(self._entries)
+        self._unknown_idf = math.log(n + 1) + 1.0
+        self._uni_idf = {t: math.log((n + 1) / (d + 1)) + 1.0 for t, d in uni_df.items()}
+        self._bi_idf = {b: math.log((n + 1) / (d + 1)) + 1.0 for b, d in bi_df.items()}
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._ans_postings: dict[str, list[int]] = defaultdict(list)
+        for i, uni in enumerate(self._uni):
+            for t in uni:
+                self._postings[t].append(i)
+            for t in self._ans[i]:
+                self._ans_postings[t].append(i)
+        # Typo targets: known content words (a fix into "anh" or "la" only adds noise).
+        self._vocab = sorted(
+            t for t in self._uni_idf if len(t) >= 3 and not t.isdigit() and t not in STOPWORDS
+        )
+        self._fixes: dict[str, tuple[str, ...]] = {}
+        load_rules()  # read smalltalk rules now, not on the first message
+
+    @staticmethod
+    def _content(words: Iterable[str]) -> list[str]:
+        return [w for w in words if w not in STOPWORDS]
+
+    def _correct(self, word: str) -> tuple[str, ...]:
+        """Map an unknown word to known word(s): typo fix or split of glued words."""
+        if word in self._uni_idf or word in STOPWORDS or len(word) < 3 or word.isdigit():
+            return (word,)
+        cached = self._fixes.get(word)
+        if cached is not None:
+            return cached
+        fixed: tuple[str, ...] = (word,)
+        for cut in range(2, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            if left in self._uni_idf and right in self._uni_idf:
+                fixed = (left, right)
+                break
+        else:
+            best = process.extractOne(
+                word, self._vocab, scorer=fuzz.ratio, score_cutoff=self.config.typo_cutoff
+            )
+            if best is not None:
+                fixed = (best[0],)
+        if len(self._fixes) < 50_000:
+            self._fixes[word] = fixed
+        return fixed
+
+    def match(self, text: str) -> MatchResult:
+        """Classify ``text`` as answer / suggest / fallback / smalltalk."""
+        text = text if isinstance(text, str) else ""
+        words = tokens(text[:2000])[:MAX_QUERY_TOKENS]
+        intent = detect_smalltalk(text[:200], words)
+        if intent is not None:
+            return MatchResult("smalltalk", None, 0.0, (), smalltalk=intent)
+        scored = self._score(strip_courtesy(words))
+        if not scored:
+            return MatchResult("fallback", None, 0.0, ())
+        cfg = self.config
+        best, cov, evidence, _ = scored[0]
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        top3 = tuple(Suggestion(self._entries[i], score) for score, _, _, i in scored[:3])
+        margin = best - runner_up
+        if (
+            cov >= cfg.min_coverage
+            and evidence >= cfg.min_evidence
+            and (
+                (best >= cfg.sure_threshold and margin >= cfg.sure_margin)
+                or (best >= cfg.answer_threshold and margin >= cfg.margin)
+            )
+        ):
+            return MatchResult("answer", top3[0].entry, best, top3)
+        if best >= cfg.suggest_threshold and cov >= cfg.min_coverage:
+            return MatchResult("suggest", None, best, top3)
+        return MatchResult("fallback", None, best, top3)
+
+    def rank(self, words: list[str]) -> list[Suggestion]:
+        """Score candidate entries for normalized ``words``; best first."""
+        return [Suggestion(self._entries[i], score) for score, _, _, i in self._score(words)]
+
+    def _weight(self, token: str) -> float:
+        w = self._uni_idf.get(token, self._unknown_idf)
+        return w * self.config.stopword_weight if token in STOPWORDS else w
+
+    def _score(self, words: list[str]) -> list[tuple[float, float, float, int]]:
+        """Return (score, coverage, evidence, entry index) of the best candidates, best first.
+
+        Evidence is the summed IDF of the question words found in the entry: a lone
+        common word ("vneid") covers many entries fully but is weak evidence.
+        """
+        cfg = self.config
+        fixed = [w for word in words for w in self._correct(word)]
+        content = self._content(fixed)
+        terms = list(dict.fromkeys(fixed))
+        weights = {t: self._weight(t) for t in terms}
+        total = sum(weights.values())
+        if total <= 0:
+            return []
+        hits: dict[int, float] = defaultdict(float)
+        # Only content words select candidates, unless the question has none.
+        for t in dict.fromkeys(content or fixed):
+            for i in self._postings.get(t, ()):
+                hits[i] += 0.0
+        if not hits:
+            return []
+        for t in terms:
+            w = weights[t]
+            posting = self._postings.get(t, ())
+            if not w or not posting:
+                continue
+            if len(posting) <= len(hits):  # walk whichever side is shorter
+                for i in posting:
+                    if i in hits:
+                        hits[i] += w
+            else:
+                for i in hits:
+                    if t in self._uni[i]:
+                        hits[i] += w
+            # A word found only in the answer text is weaker evidence.
+            aw = w * cfg.answer_weight
+            if aw:
+                for i in self._ans_postings.get(t, ()):
+                    if i in hits:
+                        hits[i] += aw
+        shortlist = heapq.nlargest(cfg.candidates * 2, hits.items(), key=lambda kv: kv[1])
+        qbi = list(dict.fromkeys(_bigrams(content)))
+        bi_w = {b: self._bi_idf.get(b, self._unknown_idf / 2) for b in qbi}
+        bi_total = sum(bi_w.values())
+        query = " ".join(fixed if cfg.fuzzy_full else (content or fixed))
+        covs: list[tuple[float, float, int]] = []
+        for i, uni_hit in shortlist:
+            cov = uni_hit / total
+            if bi_total:
+                bi_cov = sum(w for b, w in bi_w.items() if b in self._bi[i]) / bi_total
+                cov = (1 - cfg.bigram_share) * cov + cfg.bigram_share * bi_cov
+            covs.append((cov, uni_hit, i))
+        results: list[tuple[float, float, float, int]] = []
+        phrasings = self._full if cfg.fuzzy_full else self._phrasings
+        for cov, evidence, i in heapq.nlargest(cfg.candidates, covs):
+            sim = max(_SCORERS[cfg.scorer](query, p) for p in phrasings[i])
+            score = 100 * cfg.coverage_weight * cov + (1 - cfg.coverage_weight) * sim
+            results.append((round(score, 2), cov, evidence, i))
+        results.sort(key=lambda r: -r[0])
+        return results

@@ -1,0 +1,150 @@
+"""Matcher outcomes on real phrasings, robustness, and grouping of similar questions."""
+
+import pytest
+
+from faq.grouping import group_similar
+from faq.kb import KnowledgeBase, load_knowledge_base
+from faq.matcher import Matcher
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="module")
+def matcher(kb: KnowledgeBase) -> Matcher:
+    return Matcher(kb)
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [
+        ("quên mật khẩu vneid thì làm sao", "vneid-forgot-password"),
+        ("quen mk vneid", "vneid-forgot-password"),
+        ("quên passcode", "vneid-forgot-passcode"),
+        ("dang ky dinh danh muc 2 o dau", "vneid-level2-register"),
+        ("ĐĂNG KÝ ĐỊNH DANH MỨC 2", "vneid-level2-register"),
+        ("vì sao chọn ngày 10/10", "day-why-10-10"),
+        ("bi lua chuyen tien roi bao o dau", "safety-report-scam"),
+        ("mat dien thoai co cai vneid", "vneid-lost-phone"),
+        ("chào bạn, cho hỏi quên mật khẩu VNeID", "vneid-forgot-password"),
+    ],
+)
+def test_answers_clear_questions(matcher: Matcher, text: str, faq_id: str) -> None:
+    result = matcher.match(text)
+    assert result.action == "answer", result
+    assert result.entry is not None and result.entry.id == faq_id
+    assert 0 < result.score <= 100
+    assert result.suggestions[0].entry.id == faq_id
+
+
+def test_every_kb_phrasing_answers_its_own_entry(matcher: Matcher, kb: KnowledgeBase) -> None:
+    misses = []
+    for entry in kb.entries:
+        for question in entry.questions:
+            result = matcher.match(question)
+            if result.entry is None or result.entry.id != entry.id:
+                misses.append((question, entry.id, result.action))
+    assert len(misses) <= 0.03 * sum(len(e.questions) for e in kb.entries), misses
+
+
+@pytest.mark.parametrize("text", ["vneid", "mức 2", "tài khoản"])
+def test_vague_questions_get_three_suggestions(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.action == "suggest"
+    assert result.entry is None
+    assert len(result.suggestions) == 3
+    assert len({s.entry.id for s in result.suggestions}) == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "giá vàng hôm nay bao nhiêu",
+        "ket qua bong da dem qua",
+        "tôi bị đau bụng uống thuốc gì",
+        "xổ số miền nam hôm nay",
+        "cách làm bánh chưng",
+        "asdkjh qweoiu",
+    ],
+)
+def test_out_of_scope_falls_back(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.action == "fallback"
+    assert result.entry is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("xin chào", "greeting"),
+        ("Chào bạn!", "greeting"),
+        ("alo", "greeting"),
+        ("cảm ơn bạn nhiều nhé", "thanks"),
+        ("cam on", "thanks"),
+        ("tks ad", "thanks"),
+        ("🙏", "thanks"),
+        ("help", "help"),
+        ("giúp tôi với", "help"),
+        ("tạm biệt", "bye"),
+        ("bye bye", "bye"),
+        ("ok", "ok"),
+        ("oke bạn", "ok"),
+        ("vâng ạ", "ok"),
+        ("👍", "ok"),
+    ],
+)
+def test_smalltalk_is_not_answered(matcher: Matcher, text: str, intent: str) -> None:
+    result = matcher.match(text)
+    assert result.action == "smalltalk"
+    assert result.smalltalk == intent
+    assert result.entry is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "😀😀😀",
+        "\x00\x01\x02",
+        "x" * 5000,
+        "quên mật khẩu " * 400,
+        "'; DROP TABLE users; --",
+        "1 OR 1=1; SELECT * FROM faq",
+        "<script>alert(1)</script>",
+    ],
+)
+def test_odd_input_never_raises(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.action in {"answer", "suggest", "fallback", "smalltalk"}
+    assert 0 <= result.score <= 100
+
+
+def test_empty_and_emoji_only_fall_back(matcher: Matcher) -> None:
+    for text in ("", "😀😀"):
+        result = matcher.match(text)
+        assert result.action == "fallback"
+        assert result.suggestions == ()
+
+
+def test_group_similar_groups_variants_largest_first() -> None:
+    texts = [
+        "giá vàng hôm nay",
+        "quên mật khẩu vneid",
+        "Quên mật khẩu VNeID!!",
+        "quen mk vneid",
+        "",
+        "gia vang hom nay",
+        "thời tiết mai thế nào",
+    ]
+    groups = group_similar(texts)
+    assert groups[0] == [1, 2, 3]
+    assert [0, 5] in groups
+    assert [4] in groups and [6] in groups
+    assert sorted(i for g in groups for i in g) == list(range(len(texts)))
+
+
+def test_group_similar_empty_input() -> None:
+    assert group_similar([]) == []
