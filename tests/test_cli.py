@@ -99,3 +99,35 @@ def test_console_chat_numbered_buttons(tmp_path: Path) -> None:
     assert "  1. ❓ Đặt câu hỏi" in result.stdout
     assert "chủ đề nào" in result.stdout  # "2" pressed the topics button
     assert "Tạm biệt" in result.stdout
+
+
+def test_unanswered_report_groups_similar_questions(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.clock import SystemClock
+    from storage import unanswered
+    from storage.db import create_engine, create_session_maker, upgrade_schema
+
+    async def seed() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+        await upgrade_schema(engine)
+        now = SystemClock().now()
+        async with create_session_maker(engine)() as db, db.begin():
+            for text in ["giá vàng hôm nay", "gia vang hom nay", "giá vàng hôm nay?", "xổ số"]:
+                await unanswered.record(
+                    db,
+                    channel="web",
+                    text=text,
+                    best_faq_id=None,
+                    best_score=10,
+                    action="fallback",
+                    now=now,
+                )
+        await engine.dispose()
+
+    asyncio.run(seed())
+    result = run_cli("faq", "unanswered", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "4 question(s) in 2 group(s)" in result.stdout
+    first_group = result.stdout.split("\n")[2]
+    assert first_group.strip().startswith("3 ×")
