@@ -8,10 +8,10 @@ import inspect
 import logging
 from collections.abc import Sequence
 
-from bot.commands import core, faq_commands
+from bot.commands import core, faq_commands, sessions
 from bot.config import Settings
 
-COMMAND_MODULES = (core, faq_commands)
+COMMAND_MODULES = (core, faq_commands, sessions)
 
 
 def build_parser() -> argparse.ArgumentParser:

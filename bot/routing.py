@@ -51,7 +51,7 @@ class Router:
         self._payloads: dict[str, Handler] = {}
         self._flows: dict[str, Handler] = {}
         self._deep_links: dict[str, str] = {}
-        self._intents: list[tuple[str, bool, Handler]] = []
+        self._intents: list[tuple[str, Callable[[str, str], bool], Handler]] = []
         self._fallback: Handler | None = None
         self._unsupported: Handler | None = None
 
@@ -80,7 +80,16 @@ class Router:
     def intent(self, phrases: Iterable[str], handler: Handler, *, exact: bool = False) -> None:
         """Free text containing (or, with `exact`, equal to) one of `phrases`, normalized."""
         for phrase in phrases:
-            self._intents.append((f" {normalize(phrase)} ", exact, handler))
+            padded = f" {normalize(phrase)} "
+
+            def matches(text: str, normalized: str, padded: str = padded) -> bool:
+                return normalized == padded if exact else padded in normalized
+
+            self._intents.append((padded.strip(), matches, handler))
+
+    def text_rule(self, name: str, test: Callable[[str], bool], handler: Handler) -> None:
+        """Free text for which `test(raw_text)` holds (e.g. "hủy ABC234"), in intent order."""
+        self._intents.append((name, lambda text, _normalized: test(text), handler))
 
     def fallback(self, handler: Handler) -> None:
         self._fallback = handler
@@ -115,10 +124,11 @@ class Router:
             return Route("fallback", self._fallback, False), _as_text(incoming, "")
         if state.flow is not None and state.flow in self._flows:
             return Route(f"flow:{state.flow}", self._flows[state.flow], False), incoming
-        padded = f" {normalize(incoming.text or '')} "
-        for phrase, exact, handler in self._intents:
-            if (padded == phrase) if exact else (phrase in padded):
-                return Route(f"intent:{phrase.strip()}", handler, False), incoming
+        text = incoming.text or ""
+        padded = f" {normalize(text)} "
+        for name, matches, handler in self._intents:
+            if matches(text, padded):
+                return Route(f"intent:{name}", handler, False), incoming
         assert self._fallback is not None
         return Route("fallback", self._fallback, False), incoming
 

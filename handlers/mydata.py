@@ -21,7 +21,7 @@ class PersonalDataSource:
 
 async def _describe_conversation(turn: Turn) -> list[str]:
     if turn.state.flow:
-        return ["Bước bạn đang làm dở trong cuộc trò chuyện này (chưa lưu tên, số điện thoại)."]
+        return ["Phần bạn đang làm dở (có thể gồm họ tên, số điện thoại bạn vừa nhập)."]
     return []
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.routing import Router
-from handlers import coming_soon, faq, menu, mydata
+from handlers import coming_soon, faq, menu, mydata, signup
 
 
 def build_router() -> Router:
@@ -11,6 +11,7 @@ def build_router() -> Router:
     router = Router()
     menu.register(router)
     faq.register(router)
-    mydata.register(router, sources=())
-    coming_soon.register(router, ("signup", "reminders", "volunteer"))
+    mydata.register(router, sources=(signup.PERSONAL_DATA,))
+    signup.register(router)
+    coming_soon.register(router, ("reminders", "volunteer"))
     return router

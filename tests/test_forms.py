@@ -97,3 +97,37 @@ async def test_form_survives_restart_and_expires_when_abandoned(
     replies = await restarted.say("Châu")
     assert replies[0] == texts.form_expired()
     assert joined(replies[1:]) == "echo Châu"
+
+
+async def test_answers_persist_when_consecutive_steps_show_the_same_buttons(
+    app: AppContext,
+) -> None:
+    """Regression: nested answers mutated in place must still be written to the database."""
+
+    def text_step(name: str, following: str | None) -> Step:
+        async def ask(turn: Turn) -> list[Reply]:
+            return [Reply(f"{name}?")]
+
+        async def receive(turn: Turn, answer: Answer) -> Outcome:
+            form.answers(turn)[name] = answer.text
+            if following is None:
+                return Finish((Reply(repr(sorted(form.answers(turn).items()))),))
+            return Next(following)
+
+        return Step(name, ask, receive)
+
+    form = Form("three", [text_step("a", "b"), text_step("b", "c"), text_step("c", None)])
+    router = Router()
+
+    async def begin(turn: Turn) -> list[Reply]:
+        return await form.start(turn)
+
+    router.command("three", begin)
+    router.flow("three", form.handle)
+    router.payload("three", form.handle)
+    router.fallback(begin)
+    chat = Chat(Dispatcher(app, router))
+    await chat.say("/three")
+    await chat.say("1")
+    await chat.say("2")
+    assert joined(await chat.say("3")) == "[('a', '1'), ('b', '2'), ('c', '3')]"
