@@ -49,6 +49,8 @@ class Incoming:
     message_id: str | None = None
     kind: str = "text"
     display_name: str | None = None
+    # The channel shows buttons as a numbered list, so a bare number presses one.
+    numbered_buttons: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property

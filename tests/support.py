@@ -40,6 +40,7 @@ class Chat:
     dispatcher: Dispatcher
     chat_id: str = "citizen-1"
     channel: str = "fake"
+    numbered_buttons: bool = False
 
     async def say(self, text: str, *, message_id: str | None = None) -> list[Reply]:
         return await self.dispatcher.handle(
@@ -49,6 +50,7 @@ class Chat:
                 user_id=self.chat_id,
                 text=text,
                 message_id=message_id or f"m{next(_ids)}",
+                numbered_buttons=self.numbered_buttons,
             )
         )
 

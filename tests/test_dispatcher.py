@@ -125,12 +125,21 @@ async def test_start_shows_main_menu(chat: Chat) -> None:
     assert texts.PAYLOAD_VOLUNTEER in payloads(replies)
 
 
-async def test_typing_a_number_presses_that_button(chat: Chat) -> None:
+async def test_typing_a_number_presses_that_button(dispatcher: Dispatcher) -> None:
+    chat = Chat(dispatcher, numbered_buttons=True)
     menu = await chat.say("/start")
     index = payloads(menu).index(texts.PAYLOAD_TOPICS) + 1
     replies = await chat.say(str(index))
     assert any(p.startswith("topics:") for p in payloads(replies))
     assert "chủ đề" in joined(replies)
+    out_of_range = await chat.say("99")  # just text, no button pressed
+    assert not any(p.startswith("topics:") and p != "topics:list" for p in payloads(out_of_range))
+
+
+async def test_numbers_are_text_where_buttons_are_real(chat: Chat) -> None:
+    await chat.say("/start")
+    replies = await chat.say("2")
+    assert not any(p.startswith("topics:") and p != "topics:list" for p in payloads(replies))
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import AppContext
+from bot.dispatcher import Dispatcher
 from handlers import texts
 from storage import unanswered
 from tests.support import Chat, joined, payloads
@@ -29,7 +30,10 @@ async def test_suggestion_buttons_lead_to_answers(chat: Chat, app: AppContext) -
     assert [(row.text, row.action) for row in stored] == [("định danh", "suggest")]
 
 
-async def test_typing_the_number_of_a_suggestion_works(chat: Chat, app: AppContext) -> None:
+async def test_typing_the_number_of_a_suggestion_works(
+    dispatcher: Dispatcher, app: AppContext
+) -> None:
+    chat = Chat(dispatcher, numbered_buttons=True)
     replies = await chat.say("định danh")
     second = payloads(replies)[1]
     entry = app.knowledge.get(second.removeprefix("faq:"))

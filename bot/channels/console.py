@@ -55,5 +55,9 @@ class ConsoleChannel:
 
     def _incoming(self, text: str) -> Incoming:
         return Incoming(
-            channel=self.name, chat_id=CONSOLE_CHAT_ID, user_id=CONSOLE_CHAT_ID, text=text
+            channel=self.name,
+            chat_id=CONSOLE_CHAT_ID,
+            user_id=CONSOLE_CHAT_ID,
+            text=text,
+            numbered_buttons=True,
         )
