@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # Sending limits (https://core.telegram.org/bots/faq): messages per second overall and
+    # per chat; 0 turns a limit off (a self-hosted Bot API server, benchmarks).
+    telegram_rate_per_second: float = 30.0
+    telegram_chat_rate_per_second: float = 1.0
 
     # Comma-separated Telegram user ids with organizer powers.
     admin_ids: str = Field(default="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -9,13 +10,13 @@ from typing import Any
 
 from bot.context import AppContext
 from bot.locks import KeyedLocks
-from bot.messages import Incoming, Reply
+from bot.messages import Button, Incoming, Reply
 from bot.privacy import mask_id
 from bot.routing import Router
 from bot.state import ConversationState
 from bot.turn import Turn
 from handlers import texts
-from storage.conversations import load_conversation
+from storage.conversations import conversation_data, load_conversation
 from storage.dedupe import claim_update
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,12 @@ class Dispatcher:
                 )
                 return [texts.error_apology()]
 
+    async def last_buttons(self, channel: str, chat_id: str) -> list[Button]:
+        """The buttons shown last in a conversation (a channel maps a short token back)."""
+        async with self.app.sessions() as db:
+            data = await conversation_data(db, channel, chat_id)
+        return [Button(str(label), str(payload)) for label, payload in data.get(_LAST_BUTTONS, [])]
+
     async def _claim(self, incoming: Incoming) -> bool:
         assert incoming.message_id is not None
         async with self.app.transaction() as db:
@@ -70,7 +77,9 @@ class Dispatcher:
         now = self.app.clock.now()
         async with self.app.transaction() as db:
             row = await load_conversation(db, incoming.channel, incoming.chat_id, now)
-            stored = dict(row.data or {})
+            # A deep copy: handlers mutate nested answers, and SQLAlchemy compares the new
+            # JSON value with the loaded one to decide whether to write it.
+            stored = copy.deepcopy(row.data or {})
             last_buttons = stored.pop(_LAST_BUTTONS, [])
             state = ConversationState(row.flow, row.step, stored)
             notes = self._expire_stale_form(state, row.updated_at, now)
@@ -124,7 +133,7 @@ def _is_empty(incoming: Incoming) -> bool:
 def _press_numbered_button(incoming: Incoming, last_buttons: list[list[str]]) -> Incoming:
     """A bare number answers the last list of buttons shown (for channels without buttons)."""
     text = (incoming.text or "").strip()
-    if incoming.payload is not None or not text.isdigit() or not last_buttons:
+    if not incoming.numbered_buttons or incoming.payload is not None or not text.isdigit():
         return incoming
     index = int(text) - 1
     if not 0 <= index < len(last_buttons):

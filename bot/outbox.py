@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -62,14 +61,15 @@ class OutboxSender:
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set, waking early when a handler queued something."""
         poll = self.app.settings.outbox_poll_seconds
+        wakeup = self.app.outbox_wakeup
         while not stop.is_set():
+            # Cleared before the pass, so a wake-up during the pass is not lost.
+            wakeup.clear()
             try:
                 await self.send_due()
             except Exception:
                 logger.exception("outbox pass failed; retrying")
-            self.app.outbox_wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.app.outbox_wakeup.wait(), timeout=poll)
+            await _wait_for_either(stop, wakeup, poll)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         channel = self.app.channels[row.channel]
@@ -104,3 +104,13 @@ class OutboxSender:
     async def _fail(self, row: OutboxMessage, status: str, error: str) -> None:
         async with self.app.transaction() as db:
             await outbox.mark_failed(db, row.id, status, error)
+
+
+async def _wait_for_either(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
+    """Return when either event is set, or after `seconds`."""
+    waiters = [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

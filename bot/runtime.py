@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.channels.telegram import TelegramChannel, TelegramTuning
 from bot.channels.web import WebChatChannel
 from bot.clock import Clock
 from bot.config import Settings
@@ -21,6 +22,8 @@ from bot.dispatcher import Dispatcher
 from bot.outbox import OutboxSender
 from bot.webserver import Mount, build_web_app
 from handlers.registry import build_router
+from handlers.signup import remind_tomorrow
+from storage.conversations import clear_stale_forms
 from storage.db import upgrade_schema
 from storage.dedupe import forget_updates_before
 
@@ -28,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 UPDATE_IDS_KEPT = timedelta(days=3)
 HOUSEKEEPING_SECONDS = 3600
+# Day-before reminders for help sessions: queued once each (outbox dedupe key).
+SESSION_REMINDER_SECONDS = 600
 
 
 @dataclass
@@ -61,14 +66,24 @@ async def prepare(settings: Settings, clock: Clock | None = None) -> tuple[AppCo
 
 @asynccontextmanager
 async def running(
-    settings: Settings, clock: Clock | None = None, *, serve_web: bool = True
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    serve_web: bool = True,
+    telegram_tuning: TelegramTuning | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Run the whole bot inside the `async with` block."""
+    """Run the whole bot inside the `async with` block (Telegram too when a token is set)."""
     app, dispatcher = await prepare(settings, clock)
     runtime = Runtime(app, dispatcher, asyncio.Event())
     web_channel = WebChatChannel(app, dispatcher)
     app.channels[web_channel.name] = web_channel
     mounts: list[Mount] = [web_channel.mount]
+    if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
+        telegram = TelegramChannel(app, dispatcher, telegram_tuning)
+        app.channels[telegram.name] = telegram
+        if telegram.webhook_url:
+            # Served by the shared web server, stopped before the channel (no new updates).
+            mounts.append(telegram.mount)
     try:
         for channel in app.channels.values():
             await channel.start()
@@ -79,6 +94,12 @@ async def running(
         runtime.tasks.append(asyncio.create_task(sender.run(runtime.stop), name="outbox"))
         runtime.tasks.append(
             asyncio.create_task(_housekeeping(app, runtime.stop), name="housekeeping")
+        )
+        runtime.tasks.append(
+            asyncio.create_task(
+                _every(SESSION_REMINDER_SECONDS, runtime.stop, lambda: remind_tomorrow(app)),
+                name="session-reminders",
+            )
         )
         yield runtime
     finally:
@@ -116,13 +137,21 @@ async def _start_web(app: AppContext, mounts: list[Mount]) -> web.AppRunner:
 
 
 async def _housekeeping(app: AppContext, stop: asyncio.Event) -> None:
-    """Forget old update ids once an hour."""
-    await _every(HOUSEKEEPING_SECONDS, stop, lambda: _forget_old_updates(app))
+    """Once an hour: forget old update ids and clear abandoned forms."""
+    await _every(HOUSEKEEPING_SECONDS, stop, lambda: tidy_up(app))
 
 
-async def _forget_old_updates(app: AppContext) -> None:
+async def tidy_up(app: AppContext) -> None:
+    """Drop what is no longer needed: old update ids, and abandoned half-filled forms, which
+    may hold a name or phone number the citizen never confirmed."""
+    now = app.clock.now()
     async with app.transaction() as db:
-        await forget_updates_before(db, app.clock.now() - UPDATE_IDS_KEPT)
+        await forget_updates_before(db, now - UPDATE_IDS_KEPT)
+        cleared = await clear_stale_forms(
+            db, now - timedelta(hours=app.settings.form_timeout_hours)
+        )
+    if cleared:
+        logger.info("cleared %d abandoned form(s)", cleared)
 
 
 async def _every(seconds: float, stop: asyncio.Event, job: Callable[[], Awaitable[None]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,3 +64,25 @@ async def delete_conversation(session: AsyncSession, channel: str, chat_id: str)
     ).scalar_one_or_none()
     if row is not None:
         await session.delete(row)
+
+
+async def conversation_data(session: AsyncSession, channel: str, chat_id: str) -> dict[str, Any]:
+    """The stored data of a conversation, without creating it ({} when there is none)."""
+    data = (
+        await session.execute(
+            select(Conversation.data).where(
+                Conversation.channel == channel, Conversation.chat_id == chat_id
+            )
+        )
+    ).scalar_one_or_none()
+    return dict(data or {})
+
+
+async def clear_stale_forms(session: AsyncSession, cutoff: datetime) -> int:
+    """Reset conversations left in a form since before `cutoff`; returns how many."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.flow.is_not(None), Conversation.updated_at < cutoff)
+        .values(flow=None, step=None, data={})
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

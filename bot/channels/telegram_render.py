@@ -99,9 +99,7 @@ def keyboard_for(buttons: Iterable[Button]) -> InlineKeyboardMarkup | None:
 
 def callback_data_for(payload: str) -> str:
     """The payload itself when it fits in 64 bytes, otherwise a hash token (41 bytes)."""
-    if len(payload.encode("utf-8")) <= MAX_CALLBACK_BYTES and not payload.startswith(
-        TOKEN_PREFIX
-    ):
+    if len(payload.encode("utf-8")) <= MAX_CALLBACK_BYTES and not payload.startswith(TOKEN_PREFIX):
         return payload
     return TOKEN_PREFIX + hashlib.sha1(payload.encode("utf-8")).hexdigest()
 

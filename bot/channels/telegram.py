@@ -1,0 +1,431 @@
+"""Telegram channel: python-telegram-bot as a thin adapter onto the dispatcher.
+
+Only `telegram.Bot` (HTTP calls, types) and `telegram.ext.Updater` (long polling) are used:
+one update becomes one `Incoming`, the dispatcher's replies go back. No handlers,
+ConversationHandler or persistence of python-telegram-bot: state lives in our database.
+
+Updates are handled in tracked background tasks, one chat at a time (so replies keep their
+order) and many chats in parallel; `stop()` waits for them, then cancels stragglers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Bot as PtbBot
+from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Updater
+from telegram.request import HTTPXRequest
+
+from bot.channels import telegram_render as render
+from bot.channels.telegram_delivery import Deliverer, RetryPolicy, SendGate
+from bot.context import AppContext
+from bot.dispatcher import Dispatcher
+from bot.locks import KeyedLocks
+from bot.messages import Incoming, Reply
+from bot.privacy import mask_id
+from storage.conversations import mark_blocked
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+# Only what the adapter uses: fewer updates to fetch, and edits/channel posts are ignored.
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+# Media kinds the core answers politely; the order matters (an animation also has a document,
+# a venue also has a location).
+MEDIA_KINDS = (
+    ("sticker", "sticker"),
+    ("photo", "photo"),
+    ("voice", "voice"),
+    ("video_note", "video_note"),
+    ("video", "video"),
+    ("animation", "animation"),
+    ("audio", "audio"),
+    ("document", "document"),
+    ("venue", "location"),
+    ("location", "location"),
+    ("contact", "contact"),
+    ("poll", "poll"),
+    ("dice", "dice"),
+)
+
+
+@dataclass(frozen=True)
+class TelegramTuning:
+    """Timeouts, retries and concurrency; the defaults suit production, tests shrink them."""
+
+    read_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    poll_timeout: int = 25  # long-polling seconds per getUpdates
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_concurrent_updates: int = 64  # updates handled at once (polling backpressure)
+    max_pending_webhook_updates: int = 1000  # beyond this the webhook answers 503
+    max_webhook_body_bytes: int = 1_048_576  # Telegram updates are a few KB
+    # "typing…" only when the answer takes longer than this: a faster reply makes it
+    # pointless, and each chat action is one more API call under the flood limits.
+    typing_after_seconds: float = 1.0
+    typing_refresh_seconds: float = 4.0  # the typing status lasts about 5 s
+    shutdown_grace_seconds: float = 10.0
+
+
+class TelegramChannel:
+    """Serves citizens in private chats, by long polling or a webhook on the shared server."""
+
+    name = CHANNEL
+
+    def __init__(
+        self, app: AppContext, dispatcher: Dispatcher, tuning: TelegramTuning | None = None
+    ) -> None:
+        settings = app.settings
+        if settings.telegram_bot_token is None:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.app = app
+        self.dispatcher = dispatcher
+        self.tuning = tuning or TelegramTuning()
+        self.webhook_url = settings.telegram_webhook_url or None
+        secret = settings.telegram_webhook_secret
+        self._secret = secret.get_secret_value() if secret is not None else ""
+        if self.webhook_url and not self._secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
+        self.bot = PtbBot(
+            settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_api_base_url,
+            request=HTTPXRequest(
+                connection_pool_size=self.tuning.max_concurrent_updates,
+                read_timeout=self.tuning.read_timeout,
+                connect_timeout=self.tuning.connect_timeout,
+                pool_timeout=self.tuning.read_timeout,
+            ),
+            get_updates_request=HTTPXRequest(
+                connection_pool_size=1, connect_timeout=self.tuning.connect_timeout
+            ),
+        )
+        gate = SendGate(settings.telegram_rate_per_second, settings.telegram_chat_rate_per_second)
+        self.delivery = Deliverer(self.bot, gate, self._mark_blocked, self.tuning.retry)
+        self._chat_locks = KeyedLocks()
+        self._slots = asyncio.Semaphore(self.tuning.max_concurrent_updates)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._updater: Updater | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self._accepting = False
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of TELEGRAM_WEBHOOK_URL, mounted on the shared web server."""
+        return urlsplit(self.webhook_url or "").path or DEFAULT_WEBHOOK_PATH
+
+    @property
+    def in_flight(self) -> int:
+        """Updates taken but not finished (tests wait for 0; shutdown waits for them)."""
+        return len(self._tasks)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """getMe, register the commands, then start long polling or register the webhook."""
+        await self.bot.initialize()
+        logger.info("telegram: connected as @%s", self.bot.username)
+        await self._register_commands()
+        self._accepting = True
+        if self.webhook_url:
+            await self.bot.set_webhook(
+                self.webhook_url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES
+            )
+            logger.info("telegram: webhook mode, serving %s", self.webhook_path)
+            return
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        self._updater = Updater(self.bot, queue)
+        await self._updater.initialize()
+        # start_polling deletes any webhook first; pending updates are kept, not dropped.
+        await self._updater.start_polling(
+            timeout=self.tuning.poll_timeout, allowed_updates=ALLOWED_UPDATES
+        )
+        self._consumer = asyncio.create_task(self._consume(queue), name="telegram-updates")
+        logger.info("telegram: polling mode")
+
+    async def stop(self) -> None:
+        """Stop fetching, finish the updates already taken, then close the HTTP clients."""
+        self._accepting = False
+        if self._updater is not None:
+            if self._updater.running:
+                # Confirms the offset of everything fetched: those updates are handled below.
+                await self._updater.stop()
+            if self._consumer is not None:
+                await self._updater.update_queue.put(_STOP)
+                await self._consumer
+            await self._updater.shutdown()
+        await self._finish_tasks()
+        await self.bot.shutdown()
+
+    async def _register_commands(self) -> None:
+        commands = [
+            BotCommand(name, description[:256])
+            for name, description in self.dispatcher.router.described_commands()
+        ]
+        try:
+            await self.bot.set_my_commands(commands)
+        except TelegramError as error:  # the bot still works without the menu
+            logger.warning("telegram: set_my_commands failed: %s", error)
+
+    async def _consume(self, queue: asyncio.Queue[object]) -> None:
+        while (update := await queue.get()) is not _STOP:
+            if isinstance(update, Update):
+                await self._slots.acquire()  # backpressure: at most N updates at once
+                self._spawn(update, release_slot=True)
+
+    def _spawn(self, update: Update, *, release_slot: bool = False) -> None:
+        task = asyncio.create_task(self._process(update, release_slot))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _finish_tasks(self) -> None:
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(
+            set(self._tasks), timeout=self.tuning.shutdown_grace_seconds
+        )
+        for task in pending:
+            task.cancel()
+        if pending:
+            logger.warning("telegram: cancelled %d update(s) at shutdown", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- outbox ------------------------------------------------------------------------
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Outbox delivery: raise DeliveryError subclasses, never retry the first part inline.
+
+        Once the first part went out, later parts of a long reply are retried here:
+        rescheduling the row would send the first part twice.
+        """
+        first, *rest = render.render(reply)
+        await self.delivery.send_once(chat_id, first)
+        for part in rest:
+            await self.delivery.send_patiently(chat_id, part)
+
+    # --- webhook -----------------------------------------------------------------------
+
+    def mount(self, web_app: web.Application) -> None:
+        """Add the webhook route to the shared aiohttp application."""
+        web_app.router.add_post(self.webhook_path, self._webhook)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Secret first, body second; answer at once and handle the update in a task."""
+        given = request.headers.get(SECRET_HEADER)
+        if given is None:
+            return _status(401, "missing secret token")
+        if not hmac.compare_digest(given.encode("utf-8"), self._secret.encode("utf-8")):
+            logger.warning("telegram: webhook call with a wrong secret from %s", request.remote)
+            return _status(403, "wrong secret token")
+        limit = self.tuning.max_webhook_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            return _status(413, "body too large")
+        raw = await _read_at_most(request, limit)
+        if raw is None:
+            return _status(413, "body too large")
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            update = Update.de_json(data, self.bot)
+        except Exception:  # de_json raises KeyError/TypeError/ValueError on bad shapes
+            return _status(400, "malformed update")
+        if not self._accepting or len(self._tasks) >= self.tuning.max_pending_webhook_updates:
+            return _status(503, "busy")  # Telegram delivers it again later
+        self._spawn(update)
+        return web.json_response({"ok": True})
+
+    # --- one update --------------------------------------------------------------------
+
+    async def _process(self, update: Update, release_slot: bool) -> None:
+        try:
+            converted = incoming_from(update)
+            if converted is None:
+                await self._ignore(update)
+                return
+            incoming, query = converted
+            # The first await of the task: tasks start in update order, and the FIFO lock
+            # keeps that order per chat for the handling *and* the sending.
+            async with self._chat_locks.hold(incoming.chat_id):
+                await self._handle(incoming, query)
+        except Exception:
+            logger.exception("telegram: update %s failed", update.update_id)
+        finally:
+            if release_slot:
+                self._slots.release()
+
+    async def _handle(self, incoming: Incoming, query: CallbackQuery | None) -> None:
+        chat_id = incoming.chat_id
+        acknowledged = asyncio.create_task(self._acknowledge(query)) if query else None
+        typing = _Typing(self, chat_id)
+        try:
+            if incoming.payload is not None and render.is_token(incoming.payload):
+                incoming = await self._resolve_token(incoming)
+            replies = await self.dispatcher.handle(incoming)
+        finally:
+            await typing.stop()  # before the reply, or "typing…" would show after it
+            if acknowledged is not None:
+                await acknowledged
+        for reply in replies:
+            for part in render.render(reply):
+                if not await self.delivery.send_patiently(chat_id, part):
+                    return
+
+    async def _acknowledge(self, query: CallbackQuery) -> None:
+        """Stop the button's spinner and remove the keyboard so the choice is made once."""
+        try:
+            await query.answer()
+        except TelegramError as error:  # too old (> ~15 s) or already answered
+            logger.debug("telegram: answerCallbackQuery failed: %s", error)
+        message = query.message
+        if message is None or not isinstance(message, Message) or message.reply_markup is None:
+            return
+        try:
+            await self.bot.edit_message_reply_markup(
+                message.chat.id, message.message_id, reply_markup=None
+            )
+        except BadRequest as error:  # "message is not modified": a double tap got there first
+            logger.debug("telegram: keyboard not removed: %s", error.message)
+        except TelegramError as error:
+            logger.info("telegram: keyboard not removed: %s", error)
+
+    async def _resolve_token(self, incoming: Incoming) -> Incoming:
+        """A hashed long payload: look it up among the buttons shown last in this chat."""
+        assert incoming.payload is not None
+        shown = await self.dispatcher.last_buttons(self.name, incoming.chat_id)
+        payload = render.resolve_token(incoming.payload, (b.payload for b in shown))
+        if payload is None:
+            # Stale button: the core treats an unknown payload like any stale one.
+            logger.info("telegram: stale button token chat=%s", mask_id(incoming.chat_id))
+            return incoming
+        return replace(incoming, payload=payload)
+
+    async def _ignore(self, update: Update) -> None:
+        """Group messages, edits, service messages; a blocked bot is recorded."""
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        member = update.my_chat_member
+        if member is not None and member.chat.type == ChatType.PRIVATE:
+            status = member.new_chat_member.status
+            if status == ChatMemberStatus.BANNED:  # "kicked": the person blocked the bot
+                await self._mark_blocked(str(member.chat.id))
+
+    async def _mark_blocked(self, chat_id: str) -> None:
+        async with self.app.transaction() as db:
+            await mark_blocked(db, self.name, chat_id, self.app.clock.now())
+        logger.info("telegram: marked unreachable chat=%s", mask_id(chat_id))
+
+
+class _Typing:
+    """Shows "typing…" while the dispatcher works (after a short delay), until `stop()`."""
+
+    def __init__(self, channel: TelegramChannel, chat_id: str) -> None:
+        self._channel = channel
+        self._chat_id = chat_id
+        self._done = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        tuning = self._channel.tuning
+        if await self._finished_within(tuning.typing_after_seconds):
+            return
+        while not self._channel.delivery.gate.paused:  # no extra calls during a 429 pause
+            try:
+                await self._channel.bot.send_chat_action(self._chat_id, ChatAction.TYPING)
+            except TelegramError as error:
+                logger.debug("telegram: chat action failed: %s", error)
+                return
+            if await self._finished_within(tuning.typing_refresh_seconds):
+                return
+
+    async def _finished_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._done.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        self._done.set()
+        await self._task
+
+
+_STOP = object()
+
+
+def incoming_from(update: Update) -> tuple[Incoming, CallbackQuery | None] | None:
+    """The Incoming for an update from a private chat; None for what the bot ignores."""
+    query = update.callback_query
+    if query is not None:
+        message = query.message
+        if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
+            return None
+        chat_id = str(message.chat.id)
+        return (
+            Incoming(
+                channel=CHANNEL,
+                chat_id=chat_id,
+                user_id=str(query.from_user.id),
+                payload=query.data,
+                # One choice per message: a double tap (two callback queries, two update
+                # ids) and a re-delivered update share this key, so only one is handled.
+                message_id=f"cb:{chat_id}:{message.message_id}",
+                display_name=query.from_user.first_name,
+            ),
+            query,
+        )
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return None  # groups: the volunteer group comes later
+    kind = "text" if message.text is not None else _media_kind(message)
+    if kind is None:
+        return None  # service messages (pinned, write access allowed, ...)
+    user = message.from_user
+    chat_id = str(message.chat.id)
+    return (
+        Incoming(
+            channel=CHANNEL,
+            chat_id=chat_id,
+            user_id=str(user.id) if user else chat_id,
+            text=message.text,
+            kind=kind,
+            message_id=str(update.update_id),
+            display_name=user.first_name if user else None,
+        ),
+        None,
+    )
+
+
+def _media_kind(message: Message) -> str | None:
+    for attribute, kind in MEDIA_KINDS:
+        if getattr(message, attribute, None):
+            return kind
+    return "other" if message.effective_attachment else None
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` (chunked bodies have no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65_536):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _status(status: int, message: str) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)

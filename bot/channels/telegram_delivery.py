@@ -1,0 +1,203 @@
+"""Sending to Telegram: rate limits, the global 429 pause, retries and error mapping.
+
+Two policies share one gate:
+- `send_patiently` (direct replies to a citizen's message): waits out 429s and retries
+  timeouts/5xx a few times with backoff, then gives up loudly in the log;
+- `send_once` (the outbox sender): one attempt, errors mapped to the DeliveryError subclasses
+  so the outbox reschedules the row instead of blocking its loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels import base
+from bot.channels.telegram_render import Part
+from bot.privacy import mask_id
+from bot.ratelimit import RateLimiter
+
+logger = logging.getLogger(__name__)
+
+# Short bursts to one chat are tolerated (https://core.telegram.org/bots/faq), and a long
+# answer split in two or three parts should not wait a second between its parts.
+CHAT_BURST = 3
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+OnBlocked = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard a direct reply tries; tests shrink the delays."""
+
+    attempts: int = 4
+    backoff_seconds: float = 0.5  # 0.5, 1, 2 s between attempts after a timeout or 5xx
+    max_retry_after: float = 120.0  # a longer 429 pause is not waited out inline
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """`retry_after` is an int or a timedelta depending on PTB_TIMEDELTA (PTB 22.2+)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def is_blocked(error: Forbidden) -> bool:
+    """Only "bot was blocked by the user" means unreachable; "can't initiate", "kicked",
+    "user is deactivated" are other 403s (https://core.telegram.org/api/errors#403-forbidden)."""
+    return "blocked by the user" in error.message.lower()
+
+
+def delivery_error(error: TelegramError) -> base.DeliveryError:
+    """Map a python-telegram-bot error to what the outbox sender understands."""
+    if isinstance(error, RetryAfter):
+        return base.RetryAfter(retry_after_seconds(error), str(error))
+    if isinstance(error, Forbidden):
+        if is_blocked(error):
+            return base.RecipientUnreachable(error.message)
+        return base.PermanentFailure(error.message)
+    if isinstance(error, BadRequest):  # a subclass of NetworkError: test it first
+        return base.PermanentFailure(error.message)
+    if isinstance(error, NetworkError):  # timeouts, connection errors, 5xx
+        return base.TemporaryFailure(error.message)
+    return base.PermanentFailure(f"{type(error).__name__}: {error.message}")
+
+
+class SendGate:
+    """About 30 messages/s overall, about 1/s per chat, and a global pause after a 429.
+
+    Telegram asks to stop *all* sending for `retry_after` seconds after a 429
+    (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+    A rate of 0 disables that limiter (a self-hosted Bot API server, benchmarks).
+    """
+
+    def __init__(self, per_second: float, per_chat_per_second: float) -> None:
+        self._global = RateLimiter(per_second, max(per_second, 1)) if per_second > 0 else None
+        self._chats = (
+            RateLimiter(per_chat_per_second, CHAT_BURST) if per_chat_per_second > 0 else None
+        )
+        self._global_turns = asyncio.Lock()
+        self._paused_until = 0.0
+
+    @property
+    def paused(self) -> bool:
+        return time.monotonic() < self._paused_until
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    async def wait_turn(self, chat_id: str) -> None:
+        """Sleep until this chat, and the bot as a whole, may send one more message."""
+        await self._wait_pause()
+        # The chat token first: a refused try_acquire takes nothing, so waiting on the
+        # global bucket afterwards does not cost the chat a second token.
+        if self._chats is not None:
+            await _take(self._chats, chat_id)
+        if self._global is not None:
+            # FIFO: without the lock, sleepers race for each new token and some starve.
+            async with self._global_turns:
+                await _take(self._global, None)
+        await self._wait_pause()
+
+    async def _wait_pause(self) -> None:
+        while True:  # another 429 may extend the pause while we sleep
+            left = self._paused_until - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(left)
+
+
+async def _take(limiter: RateLimiter, key: Hashable) -> None:
+    """Sleep until `limiter` grants a token for `key` (try_acquire tells how long)."""
+    while True:
+        wait = limiter.try_acquire(key)
+        if not wait:
+            return
+        await asyncio.sleep(wait)
+
+
+class Deliverer:
+    """Sends rendered parts through the gate with the right retry policy."""
+
+    def __init__(
+        self, bot: Bot, gate: SendGate, on_blocked: OnBlocked, policy: RetryPolicy
+    ) -> None:
+        self.bot = bot
+        self.gate = gate
+        self.policy = policy
+        self._on_blocked = on_blocked
+
+    async def send_once(self, chat_id: str, part: Part) -> None:
+        """One attempt; raises a DeliveryError subclass when Telegram refuses."""
+        await self.gate.wait_turn(chat_id)
+        try:
+            await self._send(chat_id, part)
+        except TelegramError as error:
+            if isinstance(error, RetryAfter):
+                self.gate.pause(retry_after_seconds(error))
+            raise delivery_error(error) from error
+
+    async def send_patiently(self, chat_id: str, part: Part) -> bool:
+        """Retry 429s, timeouts and 5xx; False (after logging) when it could not be sent."""
+        where = f"chat={mask_id(chat_id)}"
+        for attempt in range(1, self.policy.attempts + 1):
+            await self.gate.wait_turn(chat_id)
+            try:
+                await self._send(chat_id, part)
+                return True
+            except RetryAfter as error:
+                seconds = retry_after_seconds(error)
+                self.gate.pause(seconds)
+                logger.warning("telegram: 429, pausing all sends %.1fs %s", seconds, where)
+                if seconds > self.policy.max_retry_after:
+                    break
+            except Forbidden as error:
+                if is_blocked(error):
+                    logger.info("telegram: blocked by the user %s", where)
+                    await self._on_blocked(chat_id)
+                else:
+                    logger.warning("telegram: forbidden %s: %s", where, error.message)
+                return False
+            except BadRequest as error:
+                logger.error("telegram: message refused %s: %s", where, error.message)
+                return False
+            except NetworkError as error:
+                logger.warning(
+                    "telegram: send attempt %d failed %s: %s", attempt, where, error.message
+                )
+                if attempt < self.policy.attempts:
+                    await asyncio.sleep(self.policy.backoff_seconds * 2 ** (attempt - 1))
+            except TelegramError as error:
+                logger.error("telegram: send failed %s: %r", where, error)
+                return False
+        logger.error(
+            "telegram: GAVE UP sending a reply after %d attempts %s", self.policy.attempts, where
+        )
+        return False
+
+    async def _send(self, chat_id: str, part: Part) -> None:
+        await self.bot.send_message(
+            chat_id,
+            part.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=part.keyboard,
+            link_preview_options=NO_PREVIEW,
+        )
