@@ -24,8 +24,8 @@ class Settings(BaseSettings):
 
     # Web chat limits: request body size and a per-session message rate.
     web_max_body_bytes: int = 16_384
-    web_rate_per_minute: int = 20
-    web_rate_burst: int = 8
+    web_rate_per_minute: int = 30
+    web_rate_burst: int = 20
 
     # A half-filled form older than this is reset the next time the person writes.
     form_timeout_hours: int = 24
