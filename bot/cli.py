@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic announces every schema check at INFO; only its problems matter in our logs.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
     result = args.func(args, settings)
     if inspect.iscoroutine(result):
         result = asyncio.run(result)
