@@ -11,12 +11,15 @@ from datetime import UTC, datetime
 from functools import cache
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.channels.web import WebChatChannel
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.runtime import prepare
+from bot.webserver import build_web_app
 from tests.support import Chat, FakeChannel
 
 POSTGRES_URL = os.environ.get(
@@ -112,6 +115,15 @@ def dispatcher(wired: tuple[AppContext, Dispatcher]) -> Dispatcher:
 @pytest.fixture
 def chat(dispatcher: Dispatcher) -> Chat:
     return Chat(dispatcher)
+
+
+@pytest.fixture
+async def web_client(app: AppContext, dispatcher: Dispatcher) -> AsyncIterator[TestClient]:
+    """An HTTP client for the web chat server (aiohttp test server on 127.0.0.1)."""
+    channel = WebChatChannel(app, dispatcher)
+    app.channels[channel.name] = channel
+    async with TestClient(TestServer(build_web_app(app, [channel.mount]))) as client:
+        yield client
 
 
 @pytest.fixture

@@ -8,15 +8,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.channels.web import WebChatChannel
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import AppContext
-from bot.dispatcher import Dispatcher
 from bot.runtime import Runtime, running
-from bot.webserver import build_web_app
 from storage import signups
 from tests.fake_telegram import FakeTelegram
 from tests.signup_support import add_sessions, rows, spec
@@ -89,15 +86,10 @@ async def test_book_view_and_cancel_on_telegram(
     assert (row.channel, row.chat_id, row.status) == ("telegram", str(CITIZEN), signups.CANCELLED)
 
 
-@pytest.fixture
-async def web(app: AppContext, dispatcher: Dispatcher) -> AsyncIterator[TestClient]:
-    channel = WebChatChannel(app, dispatcher)
-    app.channels[channel.name] = channel
-    async with TestClient(TestServer(build_web_app(app, [channel.mount]))) as client:
-        yield client
-
-
-async def test_book_view_and_cancel_on_the_web_chat(web: TestClient, app: AppContext) -> None:
+async def test_book_view_and_cancel_on_the_web_chat(
+    web_client: TestClient, app: AppContext
+) -> None:
+    web = web_client
     ids = await add_sessions(app, spec("ly-son", capacity=2, commune="Đặc khu Lý Sơn"))
     session = ""
 

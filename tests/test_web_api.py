@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.channels.web import WebChatChannel
 from bot.context import AppContext
-from bot.dispatcher import Dispatcher
 from bot.messages import Reply
-from bot.webserver import build_web_app
 from handlers import texts
 
 
 @pytest.fixture
-async def client(app: AppContext, dispatcher: Dispatcher) -> AsyncIterator[TestClient]:
-    channel = WebChatChannel(app, dispatcher)
-    app.channels[channel.name] = channel
-    async with TestClient(TestServer(build_web_app(app, [channel.mount]))) as test_client:
-        yield test_client
+def client(web_client: TestClient) -> TestClient:
+    return web_client
 
 
 async def chat(client: TestClient, **body: object) -> tuple[int, dict[str, Any]]:
