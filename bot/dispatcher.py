@@ -37,17 +37,11 @@ class Dispatcher:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one update; never raises for a handler's fault.
 
-        The update id is claimed (and committed) before the handler runs, so a re-delivery
-        is skipped even if the first attempt failed: at most once, as the platforms retry.
+        The update id is claimed in the same transaction as the handler's work, so the two
+        commit together; when the handler fails, the id is claimed on its own afterwards, so
+        a re-delivery of a failing update is skipped too: at most once.
         """
         async with self._locks.hold(incoming.conversation_key):
-            if incoming.message_id is not None and not await self._claim(incoming):
-                logger.info(
-                    "duplicate update skipped channel=%s update=%s",
-                    incoming.channel,
-                    incoming.message_id,
-                )
-                return []
             try:
                 return await self._handle_in_order(incoming)
             except Exception:
@@ -58,6 +52,7 @@ class Dispatcher:
                     incoming.kind,
                     incoming.payload,
                 )
+                await self._claim_after_failure(incoming)
                 return [texts.error_apology()]
 
     async def last_buttons(self, channel: str, chat_id: str) -> list[Button]:
@@ -66,16 +61,27 @@ class Dispatcher:
             data = await conversation_data(db, channel, chat_id)
         return [Button(str(label), str(payload)) for label, payload in data.get(_LAST_BUTTONS, [])]
 
-    async def _claim(self, incoming: Incoming) -> bool:
-        assert incoming.message_id is not None
-        async with self.app.transaction() as db:
-            return await claim_update(
-                db, incoming.channel, incoming.message_id, self.app.clock.now()
-            )
+    async def _claim_after_failure(self, incoming: Incoming) -> None:
+        if incoming.message_id is None:
+            return
+        try:
+            async with self.app.transaction() as db:
+                await claim_update(db, incoming.channel, incoming.message_id, self.app.clock.now())
+        except Exception:
+            logger.exception("could not record failed update %s", incoming.message_id)
 
     async def _handle_in_order(self, incoming: Incoming) -> list[Reply]:
         now = self.app.clock.now()
         async with self.app.transaction() as db:
+            if incoming.message_id is not None and not await claim_update(
+                db, incoming.channel, incoming.message_id, now
+            ):
+                logger.info(
+                    "duplicate update skipped channel=%s update=%s",
+                    incoming.channel,
+                    incoming.message_id,
+                )
+                return []
             row = await load_conversation(db, incoming.channel, incoming.chat_id, now)
             # A deep copy: handlers mutate nested answers, and SQLAlchemy compares the new
             # JSON value with the loaded one to decide whether to write it.

@@ -167,3 +167,11 @@ async def test_placeholder_features_say_so_honestly(chat: Chat) -> None:
     replies = await chat.press(texts.PAYLOAD_REMINDERS)
     assert "đang được hoàn thiện" in joined(replies)
     assert texts.PAYLOAD_MENU in payloads(replies)
+
+
+async def test_a_failed_update_is_not_retried_on_redelivery(app: AppContext) -> None:
+    recorder = Recorder(delay=0)
+    recorder.fail_on = {"explode"}
+    dispatcher = Dispatcher(app, recorder.router())
+    assert await dispatcher.handle(incoming("a", "explode", "u-9")) == [texts.error_apology()]
+    assert await dispatcher.handle(incoming("a", "explode", "u-9")) == []
