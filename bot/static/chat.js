@@ -73,9 +73,20 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
   }
 
+  function showWaiting() {
+    var note = document.createElement("div");
+    note.className = "msg waiting";
+    note.setAttribute("aria-hidden", "true");
+    note.textContent = "Đang trả lời…";
+    log.appendChild(note);
+    note.scrollIntoView({ block: "end" });
+    return note;
+  }
+
   function post(body) {
     body.session = state.session;
     body.message_id = messageId();
+    var waiting = showWaiting();
     return fetch("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -83,6 +94,7 @@
     }).then(function (res) {
       return res.json().then(function (data) { return { status: res.status, data: data }; });
     }).then(function (r) {
+      waiting.remove();
       if (r.status === 200) {
         state.session = r.data.session;
         save();
@@ -92,6 +104,8 @@
       }
     }).catch(function () {
       add({ who: "notice", text: "Mất kết nối. Bạn kiểm tra mạng rồi thử lại nhé." });
+    }).finally(function () {
+      waiting.remove();
     });
   }
 
