@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -100,8 +100,6 @@ async def recover_interrupted(session: AsyncSession) -> int:
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """How many messages are in each status (for health and reports)."""
-    from sqlalchemy import func
-
     rows = await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
