@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+# Eight or more digits, possibly grouped: phone numbers, ID card numbers (12 digits), accounts.
+_LONG_NUMBER = re.compile(r"\+?\d(?:[\s.\-]?\d){7,}")
+REDACTED_NUMBER = "[số đã ẩn]"
+
 
 def mask_phone(phone: str) -> str:
     """'0912345678' -> '09******78'."""
@@ -19,3 +25,8 @@ def mask_name(name: str) -> str:
 def mask_id(value: str) -> str:
     """Keep the last 4 characters of a chat or user id, enough to correlate log lines."""
     return "…" + value[-4:] if len(value) > 4 else value
+
+
+def redact_numbers(text: str) -> str:
+    """Hide long digit runs in free text a citizen typed, before it is stored for review."""
+    return _LONG_NUMBER.sub(REDACTED_NUMBER, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import Button, Reply
+from bot.privacy import redact_numbers
 from bot.routing import Router
 from bot.turn import Turn
 from faq.kb import FaqEntry
@@ -96,7 +97,7 @@ async def _record_unanswered(turn: Turn, result: MatchResult) -> None:
     await unanswered.record(
         turn.db,
         channel=turn.incoming.channel,
-        text=turn.text,
+        text=redact_numbers(turn.text),
         best_faq_id=best.entry.id if best else None,
         best_score=result.score,
         action=result.action,

@@ -74,3 +74,11 @@ async def test_browse_topics_and_pages(chat: Chat, app: AppContext) -> None:
 async def test_stale_faq_button_falls_back(chat: Chat) -> None:
     replies = await chat.press("faq:no-such-entry")
     assert "chưa có thông tin" in joined(replies)
+
+
+async def test_numbers_typed_in_questions_are_not_stored(chat: Chat, app: AppContext) -> None:
+    await chat.say("số cccd của tôi 052123456789 sđt 0912 345 678 thì sao")
+    async with app.sessions() as db:
+        [row] = await unanswered.list_since(db)
+    assert "052123456789" not in row.text and "345 678" not in row.text
+    assert row.text.count("[số đã ẩn]") == 2
