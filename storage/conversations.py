@@ -53,19 +53,6 @@ async def is_blocked(session: AsyncSession, channel: str, chat_id: str) -> bool:
     return blocked_at is not None
 
 
-async def delete_conversation(session: AsyncSession, channel: str, chat_id: str) -> None:
-    """Forget a conversation's state (used when a citizen deletes their data)."""
-    row = (
-        await session.execute(
-            select(Conversation).where(
-                Conversation.channel == channel, Conversation.chat_id == chat_id
-            )
-        )
-    ).scalar_one_or_none()
-    if row is not None:
-        await session.delete(row)
-
-
 async def conversation_data(session: AsyncSession, channel: str, chat_id: str) -> dict[str, Any]:
     """The stored data of a conversation, without creating it ({} when there is none)."""
     data = (
