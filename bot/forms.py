@@ -39,7 +39,8 @@ class Next:
 
 @dataclass(frozen=True)
 class Retry:
-    """Stay at this step and say why (e.g. an invalid phone number)."""
+    """Stay at this step and say why (e.g. an invalid phone number); the engine adds the
+    back and cancel buttons, as it does to every question."""
 
     replies: tuple[Reply, ...]
 
@@ -106,7 +107,7 @@ class Form:
             return await self._ask(turn, step.name)
         outcome = await step.receive(turn, Answer(text=turn.text, choice=choice))
         if isinstance(outcome, Retry):
-            return list(outcome.replies)
+            return self._with_controls(turn, step, list(outcome.replies))
         if isinstance(outcome, Finish):
             turn.state.reset()
             return list(outcome.replies)
@@ -125,17 +126,18 @@ class Form:
     async def _ask(self, turn: Turn, step_name: str) -> list[Reply]:
         turn.state.step = step_name
         step = self.steps[step_name]
-        replies = await step.ask(turn)
+        return self._with_controls(turn, step, await step.ask(turn))
+
+    def _with_controls(self, turn: Turn, step: Step, replies: list[Reply]) -> list[Reply]:
+        """Add "back" (when there is a step to go back to) and "cancel" to the last reply."""
         if not replies:
             return replies
-        trail = turn.state.data.get("trail", [])
         controls = []
-        if trail and step.can_go_back:
+        if turn.state.data.get("trail") and step.can_go_back:
             controls.append(Button(texts.BUTTON_BACK, f"{self.name}:back"))
         controls.append(Button(texts.BUTTON_CANCEL, f"{self.name}:cancel"))
         last = replies[-1]
-        replies[-1] = Reply(last.text, last.buttons + tuple(controls))
-        return replies
+        return [*replies[:-1], Reply(last.text, last.buttons + tuple(controls))]
 
     def _choice(self, turn: Turn) -> str | None:
         payload = turn.payload

@@ -98,15 +98,6 @@ def code_in(text: str) -> str | None:
 # --- the form -------------------------------------------------------------------------------
 
 
-def _cancel_control(replies: list[Reply]) -> list[Reply]:
-    """Retry replies do not get the engine's buttons: keep a way out on the last one."""
-    last = replies[-1]
-    return [
-        *replies[:-1],
-        Reply(last.text, (*last.buttons, Button(texts.BUTTON_CANCEL, f"{FORM}:cancel"))),
-    ]
-
-
 def _commune_key(name: str) -> str:
     return strip_diacritics(name)
 
@@ -167,10 +158,8 @@ async def got_session(turn: Turn, answer: Answer) -> Outcome:
     elif answer.choice is None and _typed_commune(turn, answer.text):
         answers["page"] = 0
     else:
-        return Retry(
-            tuple(_cancel_control([Reply(say.pick_from_list()), *await ask_session(turn)]))
-        )
-    return Retry(tuple(_cancel_control(await ask_session(turn))))
+        return Retry((Reply(say.pick_from_list()), *await ask_session(turn)))
+    return Retry(tuple(await ask_session(turn)))
 
 
 def _typed_commune(turn: Turn, text: str) -> bool:
@@ -215,7 +204,7 @@ async def ask_full(turn: Turn) -> list[Reply]:
 async def got_full(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "wait" or normalize(answer.text) in YES_WORDS:
         return Next("consent")
-    return Retry(tuple(_cancel_control(await ask_full(turn))))
+    return Retry(tuple(await ask_full(turn)))
 
 
 async def ask_consent(turn: Turn) -> list[Reply]:
@@ -238,7 +227,7 @@ async def got_consent(turn: Turn, answer: Answer) -> Outcome:
     if answer.choice == "consent:no" or said in NO_WORDS:
         logger.info("signup consent declined chat=%s", mask_id(turn.incoming.chat_id))
         return Finish((say.consent_declined(),))
-    return Retry(tuple(_cancel_control([say.consent_hint()])))
+    return Retry((say.consent_hint(),))
 
 
 async def ask_name(turn: Turn) -> list[Reply]:
@@ -248,7 +237,7 @@ async def ask_name(turn: Turn) -> list[Reply]:
 async def got_name(turn: Turn, answer: Answer) -> Outcome:
     name = clean_name(answer.text) if answer.choice is None else None
     if name is None:
-        return Retry(tuple(_cancel_control([say.bad_name()])))
+        return Retry((say.bad_name(),))
     form.answers(turn)["name"] = name
     return Next("phone")
 
@@ -260,7 +249,7 @@ async def ask_phone(turn: Turn) -> list[Reply]:
 async def got_phone(turn: Turn, answer: Answer) -> Outcome:
     phone = normalize_phone(answer.text) if answer.choice is None else None
     if phone is None:
-        return Retry(tuple(_cancel_control([say.bad_phone()])))
+        return Retry((say.bad_phone(),))
     form.answers(turn)["phone"] = phone
     return Next("need")
 
@@ -289,9 +278,9 @@ async def got_need(turn: Turn, answer: Answer) -> Outcome:
     elif answer.choice is None and answer.text:
         need = " ".join(answer.text.split())
         if len(need) > MAX_NEED_CHARS:
-            return Retry(tuple(_cancel_control([say.need_too_long(MAX_NEED_CHARS)])))
+            return Retry((say.need_too_long(MAX_NEED_CHARS),))
     else:
-        return Retry(tuple(_cancel_control(await ask_need(turn))))
+        return Retry(tuple(await ask_need(turn)))
     form.answers(turn)["need"] = need
     return Next("confirm")
 
@@ -311,7 +300,7 @@ async def ask_confirm(turn: Turn) -> list[Reply]:
 async def got_confirm(turn: Turn, answer: Answer) -> Outcome:
     said = normalize(answer.text) if answer.choice is None else ""
     if answer.choice != "confirm" and said not in CONFIRM_WORDS:
-        return Retry(tuple(_cancel_control([say.confirm_hint()])))
+        return Retry((say.confirm_hint(),))
     answers = form.answers(turn)
     incoming = turn.incoming
     booking = await signups.book(
