@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
-import logging
 from collections.abc import Sequence
 
+from bot import logs
 from bot.commands import core, faq_commands, sessions
 from bot.config import Settings
 
@@ -29,12 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, read settings once, run the chosen command; returns the exit code."""
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    logs.configure(
+        settings.log_level,
+        settings.secret_values(),
+        json_lines=settings.log_format.lower() == "json",
     )
-    # Alembic announces every schema check at INFO; only its problems matter in our logs.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
     result = args.func(args, settings)
     if inspect.iscoroutine(result):
         result = asyncio.run(result)

@@ -24,11 +24,27 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     log_level: str = "INFO"
+    # "text" (one line per record) or "json" (one JSON object per line).
+    log_format: str = "text"
 
-    # Web chat limits: request body size and a per-session message rate.
+    # Web chat limits: request body size and a per-conversation message rate.
     web_max_body_bytes: int = 16_384
     web_rate_per_minute: int = 30
     web_rate_burst: int = 20
+    # Per client address (many people may share one, e.g. a cultural house's Wi-Fi).
+    web_rate_per_client_per_minute: int = 300
+    web_rate_client_burst: int = 100
+    # New conversations per client address.
+    web_new_chats_per_client_per_hour: int = 120
+    web_new_chats_burst: int = 30
+    # All web API requests of this process together; 0 turns it off.
+    web_rate_global_per_second: float = 500.0
+    # Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is trusted.
+    web_trusted_proxies: str = ""
+    # Slow clients: time to send a request's headers, and its body; connection cap.
+    web_header_timeout_seconds: float = 15.0
+    web_body_timeout_seconds: float = 15.0
+    web_max_connections: int = 512
 
     # A half-filled form older than this is reset the next time the person writes.
     form_timeout_hours: int = 24
@@ -51,6 +67,23 @@ class Settings(BaseSettings):
     admin_ids: str = Field(default="")
 
     campaign_year: int | None = None
+
+    # Retention (days), enforced hourly by housekeeping; see README "Privacy".
+    retain_outbox_days: int = 30
+    retain_mailbox_days: int = 30
+    retain_inbox_days: int = 3
+    retain_conversations_days: int = 90
+    retain_unanswered_days: int = 365
+    retain_signups_days_after_session: int = 90
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so the log formatter can make sure none is printed."""
+        values = [
+            value.get_secret_value()
+            for name, value in self
+            if isinstance(value, SecretStr) and value.get_secret_value()
+        ]
+        return values
 
     def admin_id_set(self) -> frozenset[str]:
         """Configured organizer ids as strings."""

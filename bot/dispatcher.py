@@ -11,11 +11,13 @@ from typing import Any
 from bot.context import AppContext
 from bot.locks import KeyedLocks
 from bot.messages import Button, Incoming, Reply
+from bot.payloads import small_number
 from bot.privacy import mask_id
 from bot.routing import Router
 from bot.state import ConversationState
 from bot.turn import Turn
 from handlers import texts
+from storage import inbox
 from storage.conversations import conversation_data, load_conversation
 from storage.dedupe import claim_update
 
@@ -41,19 +43,23 @@ class Dispatcher:
         commit together; when the handler fails, the id is claimed on its own afterwards, so
         a re-delivery of a failing update is skipped too: at most once.
         """
+        # NUL, lone surrogates and control characters go here, at the boundary: a database
+        # would refuse them in the middle of a form and the citizen could never finish it.
+        incoming = incoming.cleaned()
         async with self._locks.hold(incoming.conversation_key):
             try:
                 return await self._handle_in_order(incoming)
             except Exception:
                 logger.exception(
-                    "handler failed channel=%s chat=%s kind=%s payload=%s",
+                    "handler failed channel=%s chat=%s kind=%s payload=%.80s",
                     incoming.channel,
                     mask_id(incoming.chat_id),
                     incoming.kind,
                     incoming.payload,
                 )
-                await self._claim_after_failure(incoming)
-                return [texts.error_apology()]
+                apology = [texts.error_apology()]
+                await self._record_failure(incoming, apology)
+                return apology
 
     async def last_buttons(self, channel: str, chat_id: str) -> list[Button]:
         """The buttons shown last in a conversation (a channel maps a short token back)."""
@@ -61,26 +67,42 @@ class Dispatcher:
             data = await conversation_data(db, channel, chat_id)
         return [Button(str(label), str(payload)) for label, payload in data.get(_LAST_BUTTONS, [])]
 
-    async def _claim_after_failure(self, incoming: Incoming) -> None:
-        if incoming.message_id is None:
+    async def _record_failure(self, incoming: Incoming, replies: list[Reply]) -> None:
+        """Claim a failed update's id (a re-delivery is skipped) and store the apology."""
+        if incoming.message_id is None and incoming.inbox_id is None:
             return
         try:
             async with self.app.transaction() as db:
-                await claim_update(db, incoming.channel, incoming.message_id, self.app.clock.now())
+                if incoming.message_id is not None:
+                    await claim_update(
+                        db,
+                        incoming.channel,
+                        incoming.message_id,
+                        self.app.clock.now(),
+                        incoming.chat_id,
+                    )
+                if incoming.inbox_id is not None:
+                    await inbox.mark_answered(db, incoming.inbox_id, _as_dicts(replies))
         except Exception:
-            logger.exception("could not record failed update %s", incoming.message_id)
+            logger.exception(
+                "could not record a failed update channel=%s chat=%s",
+                incoming.channel,
+                mask_id(incoming.chat_id),
+            )
 
     async def _handle_in_order(self, incoming: Incoming) -> list[Reply]:
         now = self.app.clock.now()
         async with self.app.transaction() as db:
             if incoming.message_id is not None and not await claim_update(
-                db, incoming.channel, incoming.message_id, now
+                db, incoming.channel, incoming.message_id, now, incoming.chat_id
             ):
                 logger.info(
-                    "duplicate update skipped channel=%s update=%s",
+                    "duplicate update skipped channel=%s chat=%s",
                     incoming.channel,
-                    incoming.message_id,
+                    mask_id(incoming.chat_id),
                 )
+                if incoming.inbox_id is not None:
+                    await inbox.mark_answered(db, incoming.inbox_id, [])
                 return []
             row = await load_conversation(db, incoming.channel, incoming.chat_id, now)
             # A deep copy: handlers mutate nested answers, and SQLAlchemy compares the new
@@ -94,6 +116,8 @@ class Dispatcher:
             replies = await self._route(turn)
             row.flow, row.step, row.updated_at = state.flow, state.step, now
             row.data = _remember_buttons(state.data, replies, last_buttons)
+            if incoming.inbox_id is not None:
+                await inbox.mark_answered(db, incoming.inbox_id, _as_dicts(notes + replies))
         if turn.queued_outbox:
             self.app.outbox_wakeup.set()
         return notes + replies
@@ -131,6 +155,10 @@ def _remember_buttons(
     return dict(data)
 
 
+def _as_dicts(replies: list[Reply]) -> list[dict[str, Any]]:
+    return [reply.to_dict() for reply in replies]
+
+
 def _is_empty(incoming: Incoming) -> bool:
     blank = not (incoming.text or "").strip()
     return incoming.kind == "text" and incoming.payload is None and blank
@@ -138,11 +166,10 @@ def _is_empty(incoming: Incoming) -> bool:
 
 def _press_numbered_button(incoming: Incoming, last_buttons: list[list[str]]) -> Incoming:
     """A bare number answers the last list of buttons shown (for channels without buttons)."""
-    text = (incoming.text or "").strip()
-    if not incoming.numbered_buttons or incoming.payload is not None or not text.isdigit():
+    number = small_number(incoming.text or "")
+    if not incoming.numbered_buttons or incoming.payload is not None or number is None:
         return incoming
-    index = int(text) - 1
+    index = number - 1
     if not 0 <= index < len(last_buttons):
         return incoming
     return replace(incoming, text=None, payload=last_buttons[index][1])
-

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+# NUL and other C0/C1 controls (tab and newline are kept), and lone UTF-16 surrogates, which
+# JSON can carry but UTF-8 databases and platforms refuse.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str | None) -> str | None:
+    """User text made safe to store and send: unsafe characters dropped, CR LF as LF."""
+    if text is None:
+        return None
+    return _UNSAFE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,20 @@ class Incoming:
     display_name: str | None = None
     # The channel shows buttons as a numbered list, so a bare number presses one.
     numbered_buttons: bool = False
+    # The stored platform update this came from (bot/inbox.py): its replies are stored with
+    # the handler's work, so a crash before they are sent does not lose them.
+    inbox_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def conversation_key(self) -> tuple[str, str]:
         return (self.channel, self.chat_id)
+
+    def cleaned(self) -> Incoming:
+        """The same update with every user-supplied string made safe (see clean_text)."""
+        return replace(
+            self,
+            text=clean_text(self.text),
+            payload=clean_text(self.payload),
+            display_name=clean_text(self.display_name),
+        )

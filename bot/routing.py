@@ -148,7 +148,6 @@ class Router:
         return Route("fallback", self._fallback, False), incoming
 
 
-
 def _as_payload(incoming: Incoming, payload: str) -> Incoming:
     return replace(incoming, text=None, payload=payload, kind="text")
 

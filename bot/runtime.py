@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from aiohttp import web
 
@@ -19,17 +19,16 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppContext, build_app_context
 from bot.dispatcher import Dispatcher
+from bot.logs import AcceptErrorThrottle
 from bot.outbox import OutboxSender
-from bot.webserver import Mount, build_web_app
+from bot.retention import enforce_retention
+from bot.webserver import Mount, bound_port, build_web_app, start_web
 from handlers.registry import build_router
 from handlers.signup import remind_tomorrow
-from storage.conversations import clear_stale_forms
 from storage.db import upgrade_schema
-from storage.dedupe import forget_updates_before
 
 logger = logging.getLogger(__name__)
 
-UPDATE_IDS_KEPT = timedelta(days=3)
 HOUSEKEEPING_SECONDS = 3600
 # Day-before reminders for help sessions: queued once each (outbox dedupe key).
 SESSION_REMINDER_SECONDS = 600
@@ -48,13 +47,7 @@ class Runtime:
     @property
     def web_port(self) -> int | None:
         """The port actually bound (useful with WEB_PORT=0 in tests)."""
-        if self.web_runner is None:
-            return None
-        for site in self.web_runner.sites:
-            server = getattr(site, "_server", None)
-            if server is not None and server.sockets:
-                return int(server.sockets[0].getsockname()[1])
-        return None
+        return None if self.web_runner is None else bound_port(self.web_runner)
 
 
 async def prepare(settings: Settings, clock: Clock | None = None) -> tuple[AppContext, Dispatcher]:
@@ -88,7 +81,7 @@ async def running(
         for channel in app.channels.values():
             await channel.start()
         if serve_web:
-            runtime.web_runner = await _start_web(app, mounts)
+            runtime.web_runner = await start_web(app, build_web_app(app, mounts))
         sender = OutboxSender(app)
         await sender.recover()
         runtime.tasks.append(asyncio.create_task(sender.run(runtime.stop), name="outbox"))
@@ -117,8 +110,10 @@ async def running(
 
 async def serve_forever(settings: Settings) -> None:
     """`python -m bot run`: serve until SIGINT or SIGTERM."""
+    _raise_file_limit()
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(AcceptErrorThrottle())
     async with running(settings) as runtime:
-        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop.set)
         logger.info(
@@ -128,30 +123,27 @@ async def serve_forever(settings: Settings) -> None:
         logger.info("stopping")
 
 
-async def _start_web(app: AppContext, mounts: list[Mount]) -> web.AppRunner:
-    runner = web.AppRunner(build_web_app(app, mounts), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, app.settings.web_host, app.settings.web_port)
-    await site.start()
-    return runner
+def _raise_file_limit() -> None:
+    """Use the hard limit of open files: the connection cap then leaves room to spare."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 async def _housekeeping(app: AppContext, stop: asyncio.Event) -> None:
-    """Once an hour: forget old update ids and clear abandoned forms."""
+    """Once an hour: retention (bot/retention.py)."""
     await _every(HOUSEKEEPING_SECONDS, stop, lambda: tidy_up(app))
 
 
 async def tidy_up(app: AppContext) -> None:
-    """Drop what is no longer needed: old update ids, and abandoned half-filled forms, which
-    may hold a name or phone number the citizen never confirmed."""
-    now = app.clock.now()
-    async with app.transaction() as db:
-        await forget_updates_before(db, now - UPDATE_IDS_KEPT)
-        cleared = await clear_stale_forms(
-            db, now - timedelta(hours=app.settings.form_timeout_hours)
+    """Drop what is no longer needed, as the retention settings say."""
+    removed = await enforce_retention(app)
+    if any(removed.values()):
+        logger.info(
+            "housekeeping removed %s",
+            ", ".join(f"{name}={count}" for name, count in removed.items() if count),
         )
-    if cleared:
-        logger.info("cleared %d abandoned form(s)", cleared)
 
 
 async def _every(seconds: float, stop: asyncio.Event, job: Callable[[], Awaitable[None]]) -> None:

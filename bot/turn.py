@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import AppContext
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming
 from bot.state import ConversationState
 from storage import outbox
 
@@ -36,24 +36,8 @@ class Turn:
     def is_admin(self) -> bool:
         return self.app.is_admin(self.incoming.user_id)
 
-    async def notify(
-        self,
-        channel: str,
-        chat_id: str,
-        reply: Reply,
-        *,
-        not_before: datetime | None = None,
-        dedupe_key: str | None = None,
-    ) -> bool:
+    async def notify(self, message: outbox.Message) -> bool:
         """Queue a message to someone else; it is sent after this turn commits."""
-        queued = await outbox.enqueue(
-            self.db,
-            channel=channel,
-            chat_id=chat_id,
-            reply=reply.to_dict(),
-            now=self.now,
-            not_before=not_before,
-            dedupe_key=dedupe_key,
-        )
+        queued = await outbox.enqueue(self.db, message, self.now)
         self.queued_outbox = self.queued_outbox or queued
         return queued

@@ -23,7 +23,7 @@ from handlers import signup_texts as say
 from handlers import texts
 from handlers.mydata import PersonalDataSource
 from storage import outbox, signups
-from storage.models import HelpSession, Signup
+from storage.models import HelpSession, InDoubtPolicy, Signup
 
 logger = logging.getLogger(__name__)
 
@@ -397,15 +397,27 @@ async def _own_active(turn: Turn, signup_id: int) -> tuple[Signup, HelpSession] 
     return None if session is None else (signup, session)
 
 
+def promotion_message(session: HelpSession, person: Signup) -> outbox.Message:
+    """ "You have a seat now", on the channel they signed up on; queued once per sign-up.
+
+    Resent if a crash leaves it in doubt: a duplicate is better than an empty seat.
+    """
+    return outbox.Message(
+        channel=person.channel,
+        chat_id=person.chat_id,
+        reply=say.promoted(session, person).to_dict(),
+        kind="signup.promoted",
+        priority=outbox.Priority.NOTICE,
+        on_doubt=InDoubtPolicy.RESEND,
+        source=f"session:{session.slug}"[:64],
+        dedupe_key=f"signup-promoted:{person.id}",
+    )
+
+
 async def notify_promoted(turn: Turn, cancellation: signups.Cancellation) -> None:
     """Tell each promoted person, on the channel they signed up on, after this turn commits."""
     for person in cancellation.promoted:
-        await turn.notify(
-            person.channel,
-            person.chat_id,
-            say.promoted(cancellation.session, person),
-            dedupe_key=f"signup-promoted:{person.id}",
-        )
+        await turn.notify(promotion_message(cancellation.session, person))
         logger.info(
             "signup promoted session=%s chat=%s",
             cancellation.session.slug,
@@ -526,14 +538,15 @@ async def queue_day_before_reminders(app: AppContext, now: datetime) -> int:
     queued = 0
     async with app.transaction() as db:
         for signup, session in await signups.confirmed_starting_between(db, start, end):
-            queued += await outbox.enqueue(
-                db,
+            message = outbox.Message(
                 channel=signup.channel,
                 chat_id=signup.chat_id,
                 reply=say.reminder(session, signup).to_dict(),
-                now=now,
+                kind="signup.reminder",
+                source=f"session:{session.slug}"[:64],
                 dedupe_key=signups.REMINDER_KEY.format(signup_id=signup.id),
             )
+            queued += await outbox.enqueue(db, message, now)
     if queued:
         logger.info("session reminders queued=%d", queued)
         app.outbox_wakeup.set()

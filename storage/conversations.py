@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import insert_ignoring_conflicts, rowcount
 
 
 async def load_conversation(
@@ -28,6 +28,16 @@ async def load_conversation(
         )
     )
     return (await session.execute(query)).scalar_one()
+
+
+async def conversation_exists(db: AsyncSession, channel: str, chat_id: str) -> bool:
+    """Whether this chat has a stored conversation (a web chat id this server issued)."""
+    found = await db.scalar(
+        select(Conversation.id).where(
+            Conversation.channel == channel, Conversation.chat_id == chat_id
+        )
+    )
+    return found is not None
 
 
 async def mark_blocked(
@@ -72,4 +82,20 @@ async def clear_stale_forms(session: AsyncSession, cutoff: datetime) -> int:
         .where(Conversation.flow.is_not(None), Conversation.updated_at < cutoff)
         .values(flow=None, step=None, data={})
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
+
+
+async def delete_idle_before(db: AsyncSession, cutoff: datetime) -> int:
+    """Retention: conversations outside any flow, untouched since before `cutoff`."""
+    result = await db.execute(
+        delete(Conversation).where(Conversation.flow.is_(None), Conversation.updated_at < cutoff)
+    )
+    return rowcount(result)
+
+
+async def delete_conversation(db: AsyncSession, channel: str, chat_id: str) -> int:
+    """ "Delete my data": the conversation row itself (it is created again on the next message)."""
+    result = await db.execute(
+        delete(Conversation).where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+    )
+    return rowcount(result)

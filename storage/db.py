@@ -24,15 +24,18 @@ def create_engine(database_url: str, schema: str | None = None) -> AsyncEngine:
     """Create the async engine; on SQLite also make the folder and turn on WAL.
 
     `schema` (PostgreSQL only) puts the tables in that schema, so several deployments or
-    test runs can share one database.
+    test runs can share one database. Statement parameters (names, phone numbers) never
+    appear in error messages, hence in logs: `hide_parameters`.
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-        return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        return create_async_engine(
+            url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
     _configure_sqlite(engine)
     return engine
 
@@ -85,6 +88,7 @@ async def upgrade_schema(engine: AsyncEngine, revision: str = "head") -> None:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at, or None for an empty database."""
+
     def _read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 

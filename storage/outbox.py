@@ -1,112 +1,345 @@
-"""Outbox rows: messages to other people, queued first and sent by the background sender."""
+"""Outbox rows: messages to other people, queued first and sent by the background sender.
+
+Transitions (see OutboxStatus):
+    pending --claim (lease, status unchanged)--> pending --begin_send--> sending
+    sending --> sent | failed | unreachable | skipped | pending (retry later)
+    sending, lease expired (the sender died mid-send) --> in_doubt, or pending again when
+        the row's policy is to resend (in_doubt_at stays set, so reports still count it)
+    pending --withdraw--> cancelled
+Claiming only leases rows: a crash before `begin_send` leaves them pending, and they are
+sent after the lease expires (or at once at start-up when this process is the only sender).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
-from storage.sql import insert_ignoring_conflicts, supports_skip_locked
+from storage.models import InDoubtPolicy, OutboxMessage, OutboxStatus
+from storage.sql import insert_ignoring_conflicts, rowcount, supports_skip_locked
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-UNREACHABLE = "unreachable"
-# A send that was in flight when the process died: it may or may not have arrived.
-# It is not retried, so nobody gets the same message twice; organizers see it in reports.
-INTERRUPTED = "interrupted"
+# Statuses after which a row never changes again.
+FINAL = (
+    OutboxStatus.SENT,
+    OutboxStatus.FAILED,
+    OutboxStatus.UNREACHABLE,
+    OutboxStatus.SKIPPED,
+    OutboxStatus.CANCELLED,
+    OutboxStatus.IN_DOUBT,
+)
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    channel: str,
-    chat_id: str,
-    reply: dict[str, Any],
-    now: datetime,
-    not_before: datetime | None = None,
-    dedupe_key: str | None = None,
-) -> bool:
+class Priority(IntEnum):
+    """Lower is sent first."""
+
+    REPLY = 0  # someone is waiting for it right now (a volunteer's answer)
+    NOTICE = 10  # a personal notice (a seat from the waitlist, a day-before reminder)
+    BULK = 20  # reminders and announcements to many people
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to queue: a reply for one chat, with its kind, policy and delivery reference."""
+
+    channel: str
+    chat_id: str
+    reply: dict[str, Any]
+    kind: str = "notice"
+    priority: int = Priority.NOTICE
+    on_doubt: InDoubtPolicy = InDoubtPolicy.REPORT
+    source: str | None = None
+    thread_id: str | None = None
+    not_before: datetime | None = None
+    dedupe_key: str | None = None
+
+
+async def enqueue(db: AsyncSession, message: Message, now: datetime) -> bool:
     """Queue a message; False when a message with the same dedupe key is already queued."""
-    result = await session.execute(
-        insert_ignoring_conflicts(session, OutboxMessage).values(
-            channel=channel,
-            chat_id=chat_id,
-            reply=reply,
-            status=PENDING,
-            attempts=0,
-            not_before=not_before or now,
-            created_at=now,
-            dedupe_key=dedupe_key,
-        )
+    result = await db.execute(
+        insert_ignoring_conflicts(db, OutboxMessage).values(_row_values(message, now))
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
-async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, channels: Sequence[str]
+async def enqueue_many(db: AsyncSession, messages: Sequence[Message], now: datetime) -> int:
+    """Queue many messages in one statement; rows whose dedupe key exists are skipped."""
+    if not messages:
+        return 0
+    result = await db.execute(
+        insert_ignoring_conflicts(db, OutboxMessage),
+        [_row_values(message, now) for message in messages],
+    )
+    return rowcount(result)
+
+
+def _row_values(message: Message, now: datetime) -> dict[str, Any]:
+    return {
+        "channel": message.channel,
+        "chat_id": message.chat_id,
+        "thread_id": message.thread_id,
+        "reply": message.reply,
+        "status": OutboxStatus.PENDING,
+        "priority": int(message.priority),
+        "kind": message.kind,
+        "source": message.source,
+        "on_doubt": message.on_doubt,
+        "attempts": 0,
+        "not_before": message.not_before or now,
+        "created_at": now,
+        "dedupe_key": message.dedupe_key,
+    }
+
+
+def _claimable(now: datetime, channels: Sequence[str]) -> Any:
+    return and_(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.not_before <= now,
+        OutboxMessage.channel.in_(list(channels)),
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+    )
+
+
+async def claim(
+    db: AsyncSession,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    channels: Sequence[str],
 ) -> list[OutboxMessage]:
-    """Mark up to `limit` due messages as sending and return them (oldest first)."""
+    """Lease up to `limit` due rows to `owner` (most urgent first); their status stays pending."""
+    if not channels:
+        return []
     query = (
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status == PENDING,
-            OutboxMessage.not_before <= now,
-            OutboxMessage.channel.in_(list(channels)),
-        )
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .where(_claimable(now, channels))
+        .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
-    if supports_skip_locked(session):
+    if supports_skip_locked(db):
         query = query.with_for_update(skip_locked=True)
-    rows = list((await session.execute(query)).scalars().all())
+    rows = list((await db.execute(query)).scalars().all())
+    until = now + lease
     for row in rows:
-        row.status = SENDING
-        row.attempts += 1
+        row.lease_owner, row.lease_until = owner, until
+    await db.flush()
     return rows
 
 
-async def mark_sent(session: AsyncSession, message_id: int, now: datetime) -> None:
-    """The platform accepted the message."""
-    await _set(session, message_id, status=SENT, sent_at=now, last_error=None)
-
-
-async def reschedule(
-    session: AsyncSession, message_id: int, not_before: datetime, error: str
-) -> None:
-    """Try again later (rate limit or temporary failure)."""
-    await _set(session, message_id, status=PENDING, not_before=not_before, last_error=error)
-
-
-async def mark_failed(session: AsyncSession, message_id: int, status: str, error: str) -> None:
-    """Give up on a message (permanently failed or recipient unreachable)."""
-    await _set(session, message_id, status=status, last_error=error)
-
-
-async def recover_interrupted(session: AsyncSession) -> int:
-    """After a crash, flag messages that were being sent; returns how many."""
-    result = await session.execute(
+async def begin_send(
+    db: AsyncSession, message_id: int, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Mark a leased row as on the wire; False when it was withdrawn or the lease was lost."""
+    result = await db.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == SENDING)
-        .values(status=INTERRUPTED, last_error="process stopped during send")
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.lease_owner == owner,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=OutboxMessage.attempts + 1,
+            lease_until=now + lease,
+        )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    """How many messages are in each status (for health and reports)."""
-    rows = await session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+async def release(db: AsyncSession, message_ids: Sequence[int], owner: str) -> None:
+    """Give back leased rows that were not started (shutdown, or a chat's earlier row failed)."""
+    await db.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(message_ids)),
+            OutboxMessage.lease_owner == owner,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(lease_owner=None, lease_until=None)
     )
-    return {status: int(count) for status, count in rows.all()}
 
 
-async def _set(session: AsyncSession, message_id: int, **values: Any) -> None:
-    await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+async def mark_sent(
+    db: AsyncSession, message_id: int, now: datetime, platform_message_id: str | None = None
+) -> None:
+    """The platform accepted the message."""
+    await _finish(
+        db,
+        message_id,
+        status=OutboxStatus.SENT,
+        sent_at=now,
+        last_error=None,
+        platform_message_id=platform_message_id,
     )
+
+
+async def reschedule(db: AsyncSession, message_id: int, not_before: datetime, error: str) -> None:
+    """Try again later (rate limit or temporary failure)."""
+    await _finish(
+        db, message_id, status=OutboxStatus.PENDING, not_before=not_before, last_error=error
+    )
+
+
+async def mark_final(db: AsyncSession, message_id: int, status: OutboxStatus, error: str) -> None:
+    """Give up on a message: failed, unreachable recipient, or skipped by the channel."""
+    await _finish(db, message_id, status=status, last_error=error[:500])
+
+
+async def _finish(db: AsyncSession, message_id: int, **values: Any) -> None:
+    await db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(lease_owner=None, lease_until=None, **values)
+    )
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Rows found on the wire of a dead sender: resent (policy) or left in doubt."""
+
+    resent: int
+    in_doubt: int
+    released: int  # leased but never attempted: simply pending again
+
+
+async def recover(db: AsyncSession, now: datetime, *, sole_sender: bool) -> Recovery:
+    """Deal with rows a dead sender left behind.
+
+    A row `sending` whose lease has expired was on the wire when its sender died. With
+    `sole_sender` (one process on SQLite, at start-up) every lease belongs to a dead
+    process, expired or not; otherwise only expired leases are touched, so the rows of
+    a live sender are never disturbed.
+    """
+    on_wire = OutboxMessage.status == OutboxStatus.SENDING
+    if not sole_sender:
+        on_wire = and_(on_wire, OutboxMessage.lease_until < now)
+    resent = await db.execute(
+        update(OutboxMessage)
+        .where(on_wire, OutboxMessage.on_doubt == InDoubtPolicy.RESEND)
+        .values(
+            status=OutboxStatus.PENDING,
+            in_doubt_at=now,
+            not_before=now,
+            lease_owner=None,
+            lease_until=None,
+            last_error="sender stopped during the send; sent again",
+        )
+    )
+    doubted = await db.execute(
+        update(OutboxMessage)
+        .where(on_wire)
+        .values(
+            status=OutboxStatus.IN_DOUBT,
+            in_doubt_at=now,
+            lease_owner=None,
+            lease_until=None,
+            last_error="sender stopped during the send; it may or may not have arrived",
+        )
+    )
+    released = 0
+    if sole_sender:
+        released = rowcount(
+            await db.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.lease_owner.is_not(None),
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
+        )
+    return Recovery(rowcount(resent), rowcount(doubted), released)
+
+
+async def withdraw(db: AsyncSession, *conditions: Any, reason: str) -> int:
+    """Cancel rows not yet on the wire that match `conditions` (an opt-out, a cancelled
+    broadcast, a cancelled sign-up's reminder); returns how many."""
+    result = await db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, *conditions)
+        .values(
+            status=OutboxStatus.CANCELLED, last_error=reason, lease_owner=None, lease_until=None
+        )
+    )
+    return rowcount(result)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Counts for organizers: by status, and messages ever in doubt (resent or not)."""
+
+    by_status: dict[str, int]
+    in_doubt_resent: int
+    in_doubt_not_resent: int
+    oldest_pending_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "by_status": self.by_status,
+            "in_doubt": {
+                "resent": self.in_doubt_resent,
+                "not_resent": self.in_doubt_not_resent,
+            },
+            "oldest_pending_at": self.oldest_pending_at.isoformat()
+            if self.oldest_pending_at
+            else None,
+        }
+
+
+async def status_report(db: AsyncSession, *conditions: Any) -> StatusReport:
+    """How many messages are in each status, and how many were ever in doubt."""
+    counts = await db.execute(
+        select(OutboxMessage.status, func.count()).where(*conditions).group_by(OutboxMessage.status)
+    )
+    by_status = {str(status): int(count) for status, count in counts.all()}
+    doubted = await db.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.in_doubt_at.is_not(None), *conditions)
+        .group_by(OutboxMessage.status)
+    )
+    split = {str(status): int(count) for status, count in doubted.all()}
+    not_resent = split.pop(OutboxStatus.IN_DOUBT, 0)
+    oldest = await db.scalar(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING, *conditions
+        )
+    )
+    return StatusReport(by_status, sum(split.values()), not_resent, oldest)
+
+
+async def in_doubt_rows(db: AsyncSession, limit: int = 50) -> Sequence[OutboxMessage]:
+    """The most recent messages that were on the wire at a crash (for organizers)."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.in_doubt_at.is_not(None))
+        .order_by(OutboxMessage.in_doubt_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return (await db.execute(query)).scalars().all()
+
+
+async def delete_finished_before(db: AsyncSession, cutoff: datetime) -> int:
+    """Retention: forget rows that reached a final status before `cutoff`."""
+    result = await db.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_(FINAL),
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,
+        )
+    )
+    return rowcount(result)
+
+
+async def delete_for_chat(db: AsyncSession, channel: str, chat_id: str) -> int:
+    """ "Delete my data": every row addressed to this person, sent or not."""
+    result = await db.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id
+        )
+    )
+    return rowcount(result)

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import outbox
 from storage.models import HelpSession, OutboxMessage, Signup
 
 CONFIRMED = "confirmed"
@@ -271,11 +272,10 @@ async def cancel(db: AsyncSession, signup_id: int, now: datetime) -> Cancellatio
     signup.cancelled_at = signup.updated_at = now
     await db.flush()
     # Its day-before reminder may already be queued: withdraw it if not sent yet.
-    await db.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.dedupe_key == REMINDER_KEY.format(signup_id=signup.id),
-            OutboxMessage.status == "pending",
-        )
+    await outbox.withdraw(
+        db,
+        OutboxMessage.dedupe_key == REMINDER_KEY.format(signup_id=signup.id),
+        reason="sign-up cancelled",
     )
     promoted = await promote_waitlist(db, session, now) if session.starts_at > now else []
     return Cancellation(signup, session, promoted)
@@ -446,3 +446,10 @@ async def _remove_missing(
             await db.execute(delete(Signup).where(Signup.session_id == session.id))
             await db.delete(session)
             report.deleted.append(session.slug)
+
+
+async def delete_ended_before(db: AsyncSession, cutoff: datetime) -> int:
+    """Retention: sign-ups (names, phones) of sessions that ended before `cutoff`."""
+    ended = select(HelpSession.id).where(HelpSession.ends_at < cutoff)
+    result = await db.execute(delete(Signup).where(Signup.session_id.in_(ended)))
+    return int(result.rowcount)  # type: ignore[attr-defined]

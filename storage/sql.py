@@ -18,3 +18,8 @@ def insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
 def supports_skip_locked(session: AsyncSession) -> bool:
     """Whether SELECT ... FOR UPDATE SKIP LOCKED is available (PostgreSQL, not SQLite)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def rowcount(result: Any) -> int:
+    """Rows matched by an UPDATE/DELETE/INSERT result (typed as the generic Result)."""
+    return int(result.rowcount)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from bot.channels.base import DeliveryError
+from bot.channels.base import DeliveryError, OnWire, Sent, go_on_wire
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
 
@@ -24,10 +24,19 @@ class FakeChannel:
     async def stop(self) -> None:
         pass
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(
+        self,
+        chat_id: str,
+        reply: Reply,
+        *,
+        thread_id: str | None = None,
+        on_wire: OnWire | None = None,
+    ) -> Sent:
+        await go_on_wire(on_wire)
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((chat_id, reply))
+        return Sent(str(len(self.sent)))
 
 
 _ids = itertools.count(1)

@@ -48,9 +48,7 @@ async def test_sender_wakes_at_once_and_stops_at_once(
     task = asyncio.create_task(OutboxSender(app).run(stop))
     await asyncio.sleep(0)
     async with app.transaction() as db:
-        await outbox.enqueue(
-            db, channel="fake", chat_id="a", reply=Reply("x").to_dict(), now=app.clock.now()
-        )
+        await outbox.enqueue(db, outbox.Message("fake", "a", Reply("x").to_dict()), app.clock.now())
     app.outbox_wakeup.set()
     for _ in range(200):
         if fake_channel.sent:

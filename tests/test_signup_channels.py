@@ -36,9 +36,12 @@ def data_of(message: dict[str, Any]) -> list[str]:
 async def telegram_bot(
     settings: Settings, clock: ManualClock
 ) -> AsyncIterator[tuple[Runtime, FakeTelegram]]:
-    async with FakeTelegram() as fake, running(
-        telegram_settings(settings, fake), clock, serve_web=False, telegram_tuning=TUNING
-    ) as runtime:
+    async with (
+        FakeTelegram() as fake,
+        running(
+            telegram_settings(settings, fake), clock, serve_web=False, telegram_tuning=TUNING
+        ) as runtime,
+    ):
         yield runtime, fake
 
 

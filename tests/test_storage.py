@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -12,7 +13,7 @@ from storage import outbox, unanswered, web_mailbox
 from storage.conversations import is_blocked, load_conversation, mark_blocked
 from storage.db import current_revision
 from storage.dedupe import claim_update, forget_updates_before
-from storage.models import Conversation
+from storage.models import Conversation, InDoubtPolicy
 from tests.conftest import START
 
 
@@ -64,31 +65,68 @@ async def test_update_claimed_once(app: AppContext) -> None:
         assert await claim_update(db, "telegram", "1001", START)
 
 
-async def test_outbox_dedupe_key_and_claim_order(app: AppContext) -> None:
+def message(chat_id: str, text: str, **fields: Any) -> outbox.Message:
+    return outbox.Message(
+        channel=fields.pop("channel", "fake"), chat_id=chat_id, reply={"text": text}, **fields
+    )
+
+
+async def test_outbox_dedupe_key_priority_and_claim_order(app: AppContext) -> None:
     async with app.sessions() as db, db.begin():
-        assert await outbox.enqueue(
-            db, channel="fake", chat_id="a", reply={"text": "1"}, now=START, dedupe_key="k1"
-        )
-        assert not await outbox.enqueue(
-            db, channel="fake", chat_id="a", reply={"text": "dup"}, now=START, dedupe_key="k1"
-        )
+        assert await outbox.enqueue(db, message("a", "1", dedupe_key="k1"), START)
+        assert not await outbox.enqueue(db, message("a", "dup", dedupe_key="k1"), START)
         await outbox.enqueue(
-            db,
-            channel="fake",
-            chat_id="b",
-            reply={"text": "later"},
-            now=START,
-            not_before=START + timedelta(hours=1),
+            db, message("b", "later", not_before=START + timedelta(hours=1)), START
         )
-        await outbox.enqueue(db, channel="other", chat_id="c", reply={"text": "x"}, now=START)
+        await outbox.enqueue(db, message("c", "x", channel="other"), START)
+        await outbox.enqueue(db, message("d", "urgent", priority=outbox.Priority.REPLY), START)
     async with app.sessions() as db, db.begin():
-        rows = await outbox.claim_due(db, START, 10, ["fake"])
-    assert [row.reply["text"] for row in rows] == ["1"]
+        rows = await outbox.claim(db, "w1", START, timedelta(minutes=1), 10, ["fake"])
+    assert [row.reply["text"] for row in rows] == ["urgent", "1"]
     async with app.sessions() as db, db.begin():
-        assert await outbox.claim_due(db, START, 10, ["fake"]) == []
-        assert await outbox.recover_interrupted(db) == 1
-        counts = await outbox.count_by_status(db)
-    assert counts == {outbox.INTERRUPTED: 1, outbox.PENDING: 2}
+        # Leased rows are not claimed again while the lease holds...
+        assert await outbox.claim(db, "w2", START, timedelta(minutes=1), 10, ["fake"]) == []
+    async with app.sessions() as db, db.begin():
+        # ...and are free once it expires (their sender died before trying them).
+        later = START + timedelta(minutes=2)
+        again = await outbox.claim(db, "w2", later, timedelta(minutes=1), 10, ["fake"])
+        assert [row.reply["text"] for row in again] == ["urgent", "1"]
+        # The first owner lost them: it may not put them on the wire any more.
+        assert not await outbox.begin_send(db, again[0].id, "w1", later, timedelta(minutes=1))
+        assert await outbox.begin_send(db, again[0].id, "w2", later, timedelta(minutes=1))
+        report = await outbox.status_report(db)
+    assert report.by_status == {"sending": 1, "pending": 3}
+
+
+async def test_recovery_resends_or_reports_by_policy(app: AppContext) -> None:
+    lease = timedelta(minutes=1)
+    async with app.sessions() as db, db.begin():
+        await outbox.enqueue(db, message("a", "seat", on_doubt=InDoubtPolicy.RESEND), START)
+        await outbox.enqueue(db, message("b", "broadcast"), START)
+        await outbox.enqueue(db, message("c", "never tried"), START)
+        rows = await outbox.claim(db, "dead", START, lease, 10, ["fake"])
+        for row in rows[:2]:
+            assert await outbox.begin_send(db, row.id, "dead", START, lease)
+    async with app.sessions() as db, db.begin():
+        # A live sender's rows are left alone until their lease expires.
+        found = await outbox.recover(db, START + timedelta(seconds=30), sole_sender=False)
+        assert found == outbox.Recovery(resent=0, in_doubt=0, released=0)
+        found = await outbox.recover(db, START + timedelta(minutes=5), sole_sender=False)
+        assert found == outbox.Recovery(resent=1, in_doubt=1, released=0)
+        report = await outbox.status_report(db)
+    assert report.by_status == {"pending": 2, "in_doubt": 1}
+    assert (report.in_doubt_resent, report.in_doubt_not_resent) == (1, 1)
+
+
+async def test_sole_sender_recovery_releases_every_lease_at_once(app: AppContext) -> None:
+    async with app.sessions() as db, db.begin():
+        await outbox.enqueue(db, message("a", "x"), START)
+        await outbox.claim(db, "dead", START, timedelta(hours=1), 10, ["fake"])
+    async with app.sessions() as db, db.begin():
+        found = await outbox.recover(db, START, sole_sender=True)
+        assert found.released == 1
+        rows = await outbox.claim(db, "me", START, timedelta(minutes=1), 10, ["fake"])
+    assert len(rows) == 1
 
 
 async def test_web_mailbox_taken_once(app: AppContext) -> None:
@@ -106,8 +144,13 @@ async def test_unanswered_stores_unicode_and_sql_looking_text(app: AppContext) -
     text = "'; DROP TABLE conversations; -- 🙏 thời tiết hôm nay"
     async with app.sessions() as db, db.begin():
         await unanswered.record(
-            db, channel="web", text=text, best_faq_id=None, best_score=12.5,
-            action="fallback", now=START,
+            db,
+            channel="web",
+            text=text,
+            best_faq_id=None,
+            best_score=12.5,
+            action="fallback",
+            now=START,
         )
     async with app.sessions() as db:
         rows = await unanswered.list_since(db)

@@ -350,13 +350,8 @@ async def test_outbox_messages_to_telegram_users_are_delivered(
     from storage import outbox
 
     async with bot.app.sessions() as db, db.begin():
-        await outbox.enqueue(
-            db,
-            channel="telegram",
-            chat_id=str(BOB),
-            reply=Reply("Thông báo từ ban tổ chức").to_dict(),
-            now=bot.app.clock.now(),
-        )
+        notice = outbox.Message("telegram", str(BOB), Reply("Thông báo từ ban tổ chức").to_dict())
+        await outbox.enqueue(db, notice, bot.app.clock.now())
     bot.app.outbox_wakeup.set()
     [message] = await fake.wait_messages(BOB, 1)
     assert visible(message) == "Thông báo từ ban tổ chức"

@@ -1,14 +1,27 @@
-"""The Channel protocol and the delivery errors the outbox sender understands."""
+"""The Channel protocol and the delivery outcomes the outbox sender understands."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.messages import Reply
 
+# Called by a channel right before a message goes on the wire (after any rate-limit wait).
+# False means "do not send": the message was withdrawn or another sender took it.
+OnWire = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the platform gave back for a delivered reply."""
+
+    message_id: str | None = None  # the platform's id of the first message
+
 
 class Channel(Protocol):
-    """A way to reach citizens (Telegram, Zalo, web chat, console)."""
+    """A way to reach people (Telegram, Zalo, web chat, console)."""
 
     name: str
 
@@ -16,12 +29,29 @@ class Channel(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(
+        self,
+        chat_id: str,
+        reply: Reply,
+        *,
+        thread_id: str | None = None,
+        on_wire: OnWire | None = None,
+    ) -> Sent:
         """Deliver one reply; raise a DeliveryError subclass when it cannot."""
+
+
+async def go_on_wire(on_wire: OnWire | None) -> None:
+    """Channels call this just before the first byte leaves; raises Withdrawn if told to."""
+    if on_wire is not None and not await on_wire():
+        raise Withdrawn("withdrawn before sending")
 
 
 class DeliveryError(Exception):
     """Base of the errors a channel's send raises."""
+
+
+class Withdrawn(DeliveryError):
+    """Nothing was sent: the row was cancelled or leased to another sender meanwhile."""
 
 
 class RetryAfter(DeliveryError):
@@ -38,6 +68,11 @@ class TemporaryFailure(DeliveryError):
 
 class RecipientUnreachable(DeliveryError):
     """The person blocked the bot or deleted the chat: stop messaging them."""
+
+
+class NotAllowed(DeliveryError):
+    """The channel may not send this now (outside a messaging window, quota used up):
+    recorded as skipped with the reason, never retried."""
 
 
 class PermanentFailure(DeliveryError):

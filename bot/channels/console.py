@@ -6,6 +6,7 @@ import asyncio
 import sys
 from typing import TextIO
 
+from bot.channels.base import OnWire, Sent, go_on_wire
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
 
@@ -34,8 +35,17 @@ class ConsoleChannel:
     async def stop(self) -> None:
         """Nothing to stop."""
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(
+        self,
+        chat_id: str,
+        reply: Reply,
+        *,
+        thread_id: str | None = None,
+        on_wire: OnWire | None = None,
+    ) -> Sent:
+        await go_on_wire(on_wire)
         self.show([reply])
+        return Sent()
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:

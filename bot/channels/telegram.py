@@ -4,8 +4,11 @@ Only `telegram.Bot` (HTTP calls, types) and `telegram.ext.Updater` (long polling
 one update becomes one `Incoming`, the dispatcher's replies go back. No handlers,
 ConversationHandler or persistence of python-telegram-bot: state lives in our database.
 
-Updates are handled in tracked background tasks, one chat at a time (so replies keep their
-order) and many chats in parallel; `stop()` waits for them, then cancels stragglers.
+Every update is stored in the inbox (bot/inbox.py) before it is acknowledged: the webhook
+answers 200 after the insert commits; polling asks for the next batch (which confirms the
+previous offset) only after the batch is stored. Stored updates are handled in tracked
+background tasks, one chat at a time (so replies keep their order) and many chats in
+parallel; what a crash interrupted is handled after the restart.
 """
 
 from __future__ import annotations
@@ -13,27 +16,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot as PtbBot
 from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import Updater
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channels import telegram_render as render
+from bot.channels.base import OnWire, Sent
 from bot.channels.telegram_delivery import Deliverer, RetryPolicy, SendGate
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
+from bot.inbox import Inbox
 from bot.locks import KeyedLocks
 from bot.messages import Incoming, Reply
 from bot.privacy import mask_id
+from bot.tasks import TrackedTasks
+from bot.webserver import BodyError, json_status, read_json_object
 from storage.conversations import mark_blocked
+from storage.inbox import Received
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +75,7 @@ class TelegramTuning:
     read_timeout: float = 10.0
     connect_timeout: float = 5.0
     poll_timeout: int = 25  # long-polling seconds per getUpdates
+    poll_backoff_seconds: float = 1.0  # after a failed getUpdates (doubles up to 30 s)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_concurrent_updates: int = 64  # updates handled at once (polling backpressure)
     max_pending_webhook_updates: int = 1000  # beyond this the webhook answers 503
@@ -113,11 +121,11 @@ class TelegramChannel:
         )
         gate = SendGate(settings.telegram_rate_per_second, settings.telegram_chat_rate_per_second)
         self.delivery = Deliverer(self.bot, gate, self._mark_blocked, self.tuning.retry)
+        self.inbox = Inbox(app, self.name)
         self._chat_locks = KeyedLocks()
         self._slots = asyncio.Semaphore(self.tuning.max_concurrent_updates)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._updater: Updater | None = None
-        self._consumer: asyncio.Task[None] | None = None
+        self._tasks = TrackedTasks("telegram")
+        self._poller: asyncio.Task[None] | None = None
         self._accepting = False
 
     @property
@@ -133,10 +141,11 @@ class TelegramChannel:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """getMe, register the commands, then start long polling or register the webhook."""
+        """getMe, register the commands, resume the inbox, then poll or set the webhook."""
         await self.bot.initialize()
         logger.info("telegram: connected as @%s", self.bot.username)
         await self._register_commands()
+        await self._resume()
         self._accepting = True
         if self.webhook_url:
             await self.bot.set_webhook(
@@ -144,28 +153,19 @@ class TelegramChannel:
             )
             logger.info("telegram: webhook mode, serving %s", self.webhook_path)
             return
-        queue: asyncio.Queue[object] = asyncio.Queue()
-        self._updater = Updater(self.bot, queue)
-        await self._updater.initialize()
-        # start_polling deletes any webhook first; pending updates are kept, not dropped.
-        await self._updater.start_polling(
-            timeout=self.tuning.poll_timeout, allowed_updates=ALLOWED_UPDATES
-        )
-        self._consumer = asyncio.create_task(self._consume(queue), name="telegram-updates")
+        # Polling and a webhook exclude each other; pending updates are kept, not dropped.
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
         logger.info("telegram: polling mode")
 
     async def stop(self) -> None:
-        """Stop fetching, finish the updates already taken, then close the HTTP clients."""
+        """Stop taking updates, finish the ones taken, then close the HTTP clients."""
         self._accepting = False
-        if self._updater is not None:
-            if self._updater.running:
-                # Confirms the offset of everything fetched: those updates are handled below.
-                await self._updater.stop()
-            if self._consumer is not None:
-                await self._updater.update_queue.put(_STOP)
-                await self._consumer
-            await self._updater.shutdown()
-        await self._finish_tasks()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self._tasks.finish(self.tuning.shutdown_grace_seconds)
         await self.bot.shutdown()
 
     async def _register_commands(self) -> None:
@@ -178,41 +178,69 @@ class TelegramChannel:
         except TelegramError as error:  # the bot still works without the menu
             logger.warning("telegram: set_my_commands failed: %s", error)
 
-    async def _consume(self, queue: asyncio.Queue[object]) -> None:
-        while (update := await queue.get()) is not _STOP:
-            if isinstance(update, Update):
-                await self._slots.acquire()  # backpressure: at most N updates at once
-                self._spawn(update, release_slot=True)
+    async def _resume(self) -> None:
+        """Handle what the last run stored and did not finish, in arrival order."""
+        found = await self.inbox.resume()
+        for inbox_id, payload in found.to_handle:
+            self._spawn_stored(inbox_id, Update.de_json(payload, self.bot))
+        for inbox_id, chat_id, replies in found.to_resend:
+            self._tasks.spawn(self._resend(inbox_id, chat_id, replies))
 
-    def _spawn(self, update: Update, *, release_slot: bool = False) -> None:
-        task = asyncio.create_task(self._process(update, release_slot))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _poll(self) -> None:
+        """Long polling of our own: a batch is stored before the next getUpdates confirms it
+        (python-telegram-bot's Updater confirms batches the application has not handled)."""
+        offset: int | None = None
+        backoff = self.tuning.poll_backoff_seconds
+        while self._accepting:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.tuning.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=self.tuning.poll_timeout + self.tuning.read_timeout,
+                )
+            except InvalidToken:
+                logger.critical("telegram: the bot token was refused; polling stopped")
+                return
+            except (Conflict, NetworkError) as error:
+                # Conflict: another process polls this token (only one may).
+                logger.warning("telegram: getUpdates failed (%s); retrying", error.message)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = self.tuning.poll_backoff_seconds
+            if not updates:
+                continue
+            stored = await self.inbox.store([_received(update) for update in updates])
+            for inbox_id, update in zip(stored, updates, strict=True):
+                if inbox_id is not None:
+                    await self._slots.acquire()  # backpressure: at most N updates at once
+                    self._spawn_stored(inbox_id, update, release_slot=True)
+            offset = updates[-1].update_id + 1
 
-    async def _finish_tasks(self) -> None:
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(
-            set(self._tasks), timeout=self.tuning.shutdown_grace_seconds
-        )
-        for task in pending:
-            task.cancel()
-        if pending:
-            logger.warning("telegram: cancelled %d update(s) at shutdown", len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
+    def _spawn_stored(self, inbox_id: int, update: Update, *, release_slot: bool = False) -> None:
+        self._tasks.spawn(self._process(inbox_id, update, release_slot))
 
     # --- outbox ------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(
+        self,
+        chat_id: str,
+        reply: Reply,
+        *,
+        thread_id: str | None = None,
+        on_wire: OnWire | None = None,
+    ) -> Sent:
         """Outbox delivery: raise DeliveryError subclasses, never retry the first part inline.
 
         Once the first part went out, later parts of a long reply are retried here:
         rescheduling the row would send the first part twice.
         """
         first, *rest = render.render(reply)
-        await self.delivery.send_once(chat_id, first)
+        message_id = await self.delivery.send_once(chat_id, first, on_wire, thread_id)
         for part in rest:
-            await self.delivery.send_patiently(chat_id, part)
+            await self.delivery.send_patiently(chat_id, part, thread_id)
+        return Sent(message_id)
 
     # --- webhook -----------------------------------------------------------------------
 
@@ -221,44 +249,45 @@ class TelegramChannel:
         web_app.router.add_post(self.webhook_path, self._webhook)
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        """Secret first, body second; answer at once and handle the update in a task."""
+        """Secret first, body second; store the update, then answer 200 and handle it."""
         given = request.headers.get(SECRET_HEADER)
         if given is None:
-            return _status(401, "missing secret token")
+            return json_status(401, "missing secret token")
         if not hmac.compare_digest(given.encode("utf-8"), self._secret.encode("utf-8")):
-            logger.warning("telegram: webhook call with a wrong secret from %s", request.remote)
-            return _status(403, "wrong secret token")
-        limit = self.tuning.max_webhook_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            return _status(413, "body too large")
-        raw = await _read_at_most(request, limit)
-        if raw is None:
-            return _status(413, "body too large")
+            logger.warning("telegram: webhook call with a wrong secret")
+            return json_status(403, "wrong secret token")
         try:
-            data = json.loads(raw)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
+            data = await read_json_object(request, self.tuning.max_webhook_body_bytes)
             update = Update.de_json(data, self.bot)
+            if update is None:
+                raise ValueError("empty update")
+        except BodyError as error:
+            return json_status(error.status, error.message)
         except Exception:  # de_json raises KeyError/TypeError/ValueError on bad shapes
-            return _status(400, "malformed update")
+            return json_status(400, "malformed update")
         if not self._accepting or len(self._tasks) >= self.tuning.max_pending_webhook_updates:
-            return _status(503, "busy")  # Telegram delivers it again later
-        self._spawn(update)
+            return json_status(503, "busy")  # Telegram delivers it again later
+        (inbox_id,) = await self.inbox.store([_received(update, data)])
+        if inbox_id is not None:  # None: a re-delivery of an update already stored
+            self._spawn_stored(inbox_id, update)
         return web.json_response({"ok": True})
 
     # --- one update --------------------------------------------------------------------
 
-    async def _process(self, update: Update, release_slot: bool) -> None:
+    async def _process(self, inbox_id: int, update: Update, release_slot: bool) -> None:
         try:
             converted = incoming_from(update)
             if converted is None:
                 await self._ignore(update)
+                await self.inbox.done(inbox_id)
                 return
             incoming, query = converted
+            incoming = replace(incoming, inbox_id=inbox_id)
             # The first await of the task: tasks start in update order, and the FIFO lock
             # keeps that order per chat for the handling *and* the sending.
             async with self._chat_locks.hold(incoming.chat_id):
                 await self._handle(incoming, query)
+                await self.inbox.done(inbox_id)
         except Exception:
             logger.exception("telegram: update %s failed", update.update_id)
         finally:
@@ -277,10 +306,23 @@ class TelegramChannel:
             await typing.stop()  # before the reply, or "typing…" would show after it
             if acknowledged is not None:
                 await acknowledged
+        await self._send_replies(chat_id, replies)
+
+    async def _send_replies(self, chat_id: str, replies: list[Reply]) -> None:
         for reply in replies:
             for part in render.render(reply):
                 if not await self.delivery.send_patiently(chat_id, part):
                     return
+
+    async def _resend(self, inbox_id: int, chat_id: str | None, replies: list[Reply]) -> None:
+        """Replies stored before a crash, perhaps sent already: sent (again) after it."""
+        try:
+            if chat_id is not None:
+                async with self._chat_locks.hold(chat_id):
+                    await self._send_replies(chat_id, replies)
+            await self.inbox.done(inbox_id)
+        except Exception:
+            logger.exception("telegram: stored replies could not be sent again")
 
     async def _acknowledge(self, query: CallbackQuery) -> None:
         """Stop the button's spinner and remove the keyboard so the choice is made once."""
@@ -362,9 +404,6 @@ class _Typing:
         await self._task
 
 
-_STOP = object()
-
-
 def incoming_from(update: Update) -> tuple[Incoming, CallbackQuery | None] | None:
     """The Incoming for an update from a private chat; None for what the bot ignores."""
     query = update.callback_query
@@ -415,17 +454,11 @@ def _media_kind(message: Message) -> str | None:
     return "other" if message.effective_attachment else None
 
 
-async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it exceeds `limit` (chunked bodies have no length)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(65_536):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _status(status: int, message: str) -> web.Response:
-    return web.json_response({"ok": False, "error": message}, status=status)
+def _received(update: Update, data: dict[str, Any] | None = None) -> Received:
+    """What the inbox keeps of an update: its id, its chat, and the update itself."""
+    chat = update.effective_chat
+    return Received(
+        update_id=str(update.update_id),
+        chat_id=str(chat.id) if chat is not None else None,
+        payload=data if data is not None else update.to_dict(),
+    )

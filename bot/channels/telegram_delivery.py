@@ -145,23 +145,34 @@ class Deliverer:
         self.policy = policy
         self._on_blocked = on_blocked
 
-    async def send_once(self, chat_id: str, part: Part) -> None:
-        """One attempt; raises a DeliveryError subclass when Telegram refuses."""
+    async def send_once(
+        self,
+        chat_id: str,
+        part: Part,
+        on_wire: base.OnWire | None = None,
+        thread_id: str | None = None,
+    ) -> str:
+        """One attempt; the message id, or a DeliveryError subclass when Telegram refuses.
+
+        `on_wire` runs after the rate-limit wait, right before the request: a message
+        waiting for its turn is not "on the wire" yet.
+        """
         await self.gate.wait_turn(chat_id)
+        await base.go_on_wire(on_wire)
         try:
-            await self._send(chat_id, part)
+            return await self._send(chat_id, part, thread_id)
         except TelegramError as error:
             if isinstance(error, RetryAfter):
                 self.gate.pause(retry_after_seconds(error))
             raise delivery_error(error) from error
 
-    async def send_patiently(self, chat_id: str, part: Part) -> bool:
+    async def send_patiently(self, chat_id: str, part: Part, thread_id: str | None = None) -> bool:
         """Retry 429s, timeouts and 5xx; False (after logging) when it could not be sent."""
         where = f"chat={mask_id(chat_id)}"
         for attempt in range(1, self.policy.attempts + 1):
             await self.gate.wait_turn(chat_id)
             try:
-                await self._send(chat_id, part)
+                await self._send(chat_id, part, thread_id)
                 return True
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)
@@ -193,11 +204,13 @@ class Deliverer:
         )
         return False
 
-    async def _send(self, chat_id: str, part: Part) -> None:
-        await self.bot.send_message(
+    async def _send(self, chat_id: str, part: Part, thread_id: str | None) -> str:
+        message = await self.bot.send_message(
             chat_id,
             part.html,
             parse_mode=ParseMode.HTML,
             reply_markup=part.keyboard,
             link_preview_options=NO_PREVIEW,
+            message_thread_id=int(thread_id) if thread_id else None,
         )
+        return str(message.message_id)

@@ -1,8 +1,14 @@
-"""Web chat channel: the chat page and its JSON API (a public contract, see README)."""
+"""Web chat channel: the chat page and its JSON API (a public contract, see README).
+
+A conversation id (`session` in the API) is issued by the server only: an empty or unknown
+id gets a fresh one in the answer, so a client can neither choose an id nor guess one.
+Requests are limited per conversation, per client address (behind a configured trusted
+proxy, the address it forwards) and for the whole server.
+"""
 
 from __future__ import annotations
 
-import json
+import ipaddress
 import logging
 import re
 import secrets
@@ -11,23 +17,35 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.base import OnWire, Sent, go_on_wire
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
+from bot.privacy import mask_id
 from bot.ratelimit import RateLimiter
+from bot.webserver import BodyError, read_json_object
 from handlers import texts
 from storage import web_mailbox
+from storage.conversations import conversation_exists
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+WEB_CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FIELD_CHARS = 5000
 MAX_MESSAGE_ID_CHARS = 64
 
 
+_BODY_ERROR_CODES = {413: "too_large", 408: "timeout"}
+
+
 class BadRequest(Exception):
     """A request the API refuses with 400 and a JSON error."""
+
+
+def new_web_chat_id() -> str:
+    """144 random bits: unguessable, so the id itself is the conversation's key."""
+    return secrets.token_urlsafe(18)
 
 
 class WebChatChannel:
@@ -38,8 +56,17 @@ class WebChatChannel:
     def __init__(self, app: AppContext, dispatcher: Dispatcher) -> None:
         self.app = app
         self.dispatcher = dispatcher
-        per_second = app.settings.web_rate_per_minute / 60
-        self._limiter = RateLimiter(per_second, app.settings.web_rate_burst)
+        settings = app.settings
+        self._per_chat = RateLimiter(settings.web_rate_per_minute / 60, settings.web_rate_burst)
+        self._per_client = RateLimiter(
+            settings.web_rate_per_client_per_minute / 60, settings.web_rate_client_burst
+        )
+        self._new_chats = RateLimiter(
+            settings.web_new_chats_per_client_per_hour / 3600, settings.web_new_chats_burst
+        )
+        global_rate = settings.web_rate_global_per_second
+        self._global = RateLimiter(global_rate, global_rate) if global_rate > 0 else None
+        self._trusted_proxies = _networks(settings.web_trusted_proxies)
 
     async def start(self) -> None:
         """Nothing to start: the web server is shared and started by the runtime."""
@@ -47,9 +74,18 @@ class WebChatChannel:
     async def stop(self) -> None:
         """Nothing to stop."""
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(
+        self,
+        chat_id: str,
+        reply: Reply,
+        *,
+        thread_id: str | None = None,
+        on_wire: OnWire | None = None,
+    ) -> Sent:
+        await go_on_wire(on_wire)
         async with self.app.transaction() as db:
             await web_mailbox.put(db, chat_id, reply.to_dict(), self.app.clock.now())
+        return Sent()
 
     def mount(self, web_app: web.Application) -> None:
         """Add the page, its assets and the API to the shared aiohttp application."""
@@ -62,72 +98,133 @@ class WebChatChannel:
         return web.FileResponse(STATIC_DIR / "index.html")
 
     async def _chat(self, request: web.Request) -> web.Response:
-        try:
-            body = await _read_json(request)
-            session = _session_from(body.get("session"), allow_new=True)
-            incoming = self._incoming(session, body)
-        except BadRequest as error:
-            return _error(400, "bad_request", str(error))
-        wait = self._limiter.try_acquire(session)
+        client = self.client_address(request)
+        wait = self._admit(client)
         if wait:
             return _rate_limited(wait)
+        try:
+            if request.content_type != "application/json":
+                raise BadRequest("send JSON with Content-Type: application/json")
+            body = await read_json_object(
+                request,
+                self.app.settings.web_max_body_bytes,
+                self.app.settings.web_body_timeout_seconds,
+            )
+            given = _web_chat_id_from(body.get("session"))
+            incoming_fields = _fields(body)
+        except BodyError as error:
+            return _error(
+                error.status, _BODY_ERROR_CODES.get(error.status, "bad_request"), error.message
+            )
+        except BadRequest as error:
+            return _error(400, "bad_request", str(error))
+        web_chat_id = await self._known_or_new(given, client)
+        if web_chat_id is None:
+            return _rate_limited(60)
+        wait = self._per_chat.try_acquire(web_chat_id)
+        if wait:
+            return _rate_limited(wait)
+        text, payload, message_id = incoming_fields
+        incoming = Incoming(
+            channel=self.name,
+            chat_id=web_chat_id,
+            user_id=web_chat_id,
+            text=text,
+            payload=payload,
+            message_id=f"{web_chat_id}:{message_id}" if message_id else None,
+        )
         replies = await self.dispatcher.handle(incoming)
         return web.json_response(
-            {"session": session, "replies": [reply.to_dict() for reply in replies]}
+            {"session": web_chat_id, "replies": [reply.to_dict() for reply in replies]}
         )
 
     async def _updates(self, request: web.Request) -> web.Response:
+        wait = self._admit(self.client_address(request))
+        if wait:
+            return _rate_limited(wait)
         try:
-            session = _session_from(request.query.get("session"), allow_new=False)
+            web_chat_id = _web_chat_id_from(request.query.get("session"))
         except BadRequest as error:
             return _error(400, "bad_request", str(error))
+        if web_chat_id is None:
+            return _error(400, "bad_request", "'session' is required")
         async with self.app.transaction() as db:
-            replies = await web_mailbox.take_all(db, session)
-        return web.json_response({"session": session, "replies": replies})
+            replies = await web_mailbox.take_all(db, web_chat_id)
+        return web.json_response({"session": web_chat_id, "replies": replies})
 
-    def _incoming(self, session: str, body: dict[str, Any]) -> Incoming:
-        text, payload = body.get("text"), body.get("payload")
-        message_id = body.get("message_id")
-        if (text is None) == (payload is None):
-            raise BadRequest("send exactly one of 'text' or 'payload'")
-        for name, value in (("text", text), ("payload", payload)):
-            if value is not None and not isinstance(value, str):
-                raise BadRequest(f"'{name}' must be a string")
-            if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-                raise BadRequest(f"'{name}' is longer than {MAX_FIELD_CHARS} characters")
-        if message_id is not None and (
-            not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS
-        ):
-            raise BadRequest("'message_id' must be a short string")
-        return Incoming(
-            channel=self.name,
-            chat_id=session,
-            user_id=session,
-            text=text,
-            payload=payload,
-            message_id=f"{session}:{message_id}" if message_id else None,
-        )
+    def client_address(self, request: web.Request) -> str:
+        """Who is asking: the peer, or what a trusted proxy says it forwarded for."""
+        peer = request.remote or "unknown"
+        if not self._trusted_proxies or not _in_networks(peer, self._trusted_proxies):
+            return peer
+        # The rightmost address not added by one of our proxies is the real client.
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+        for address in reversed([a for a in forwarded if a]):
+            if not _in_networks(address, self._trusted_proxies):
+                return address
+        return peer
 
+    def _admit(self, client: str) -> float:
+        """0 when the server and this client may send one more request, else seconds to wait."""
+        if self._global is not None:
+            wait = self._global.try_acquire(None)
+            if wait:
+                return wait
+        return self._per_client.try_acquire(client)
 
-async def _read_json(request: web.Request) -> dict[str, Any]:
-    if request.content_type != "application/json":
-        raise BadRequest("send JSON with Content-Type: application/json")
-    raw = await request.read()  # the app's client_max_size answers 413 when too big
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadRequest("the body is not valid JSON") from error
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
+    async def _known_or_new(self, given: str | None, client: str) -> str | None:
+        """The id if this server issued it (its conversation exists), else a fresh one;
+        None when this client opens new conversations too fast."""
+        if given is not None:
+            async with self.app.sessions() as db:
+                if await conversation_exists(db, self.name, given):
+                    return given
+            logger.info("web chat: unknown id %s replaced by a new one", mask_id(given))
+        if self._new_chats.try_acquire(client):
+            return None
+        return new_web_chat_id()
 
 
-def _session_from(value: object, *, allow_new: bool) -> str:
-    if value in (None, "") and allow_new:
-        return secrets.token_urlsafe(18)
-    if not isinstance(value, str) or not SESSION_PATTERN.match(value):
+def _fields(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    text, payload = body.get("text"), body.get("payload")
+    message_id = body.get("message_id")
+    if (text is None) == (payload is None):
+        raise BadRequest("send exactly one of 'text' or 'payload'")
+    for name, value in (("text", text), ("payload", payload)):
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(f"'{name}' must be a string")
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            raise BadRequest(f"'{name}' is longer than {MAX_FIELD_CHARS} characters")
+    if message_id is not None and (
+        not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS
+    ):
+        raise BadRequest("'message_id' must be a short string")
+    return text, payload, message_id
+
+
+def _web_chat_id_from(value: object) -> str | None:
+    """None for a new conversation; the id when it has the shape of one we issue."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not WEB_CHAT_ID.match(value):
         raise BadRequest("'session' must be empty or an id returned by this API")
     return value
+
+
+def _networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [
+        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
+    ]
+
+
+def _in_networks(
+    address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

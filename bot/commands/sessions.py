@@ -18,6 +18,7 @@ from bot.clock import SystemClock, to_local
 from bot.config import Settings
 from bot.sessions_yaml import SessionFileError, load_sessions
 from handlers import signup_texts as say
+from handlers.signup import promotion_message
 from storage import outbox, signups
 from storage.db import create_engine, create_session_maker, upgrade_schema
 from storage.models import HelpSession
@@ -117,14 +118,7 @@ async def import_file(
             print("nothing imported", file=sys.stderr)
             return 1
         for session, person in report.promoted:
-            await outbox.enqueue(
-                db,
-                channel=person.channel,
-                chat_id=person.chat_id,
-                reply=say.promoted(session, person).to_dict(),
-                now=now,
-                dedupe_key=f"signup-promoted:{person.id}",
-            )
+            await outbox.enqueue(db, promotion_message(session, person), now)
         for warning in report.warnings:
             print(f"warning: {warning}", file=out)
         print(

@@ -1,0 +1,70 @@
+"""The inbox of a webhook or polling channel: store first, acknowledge second, handle third.
+
+A channel stores each platform update (one transaction) before it answers the webhook or
+moves the polling offset; the dispatcher stores the replies together with the handler's
+work; the channel marks the update done once the replies went out. After a crash,
+`resume` hands back what was stored and not finished, so nothing acknowledged is lost;
+only replies that were being sent at the crash may arrive twice (they are counted).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.context import AppContext
+from bot.messages import Reply
+from storage import inbox as store
+from storage.inbox import Received
+from storage.models import InboxStatus
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Unfinished:
+    """What `resume` found: updates to handle, and replies to send again."""
+
+    to_handle: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+    to_resend: list[tuple[int, str | None, list[Reply]]] = field(default_factory=list)
+
+
+class Inbox:
+    """One channel's stored updates."""
+
+    def __init__(self, app: AppContext, channel: str) -> None:
+        self.app = app
+        self.channel = channel
+        self.resent_after_restart = 0
+
+    async def store(self, updates: Sequence[Received]) -> list[int | None]:
+        """Persist updates in one transaction; the inbox id of each (None: a re-delivery)."""
+        async with self.app.transaction() as db:
+            return await store.store(db, self.channel, updates, self.app.clock.now())
+
+    async def done(self, inbox_id: int) -> None:
+        async with self.app.transaction() as db:
+            await store.mark_done(db, inbox_id, self.app.clock.now())
+
+    async def resume(self) -> Unfinished:
+        """What the last run stored and did not finish, oldest first."""
+        async with self.app.sessions() as db:
+            rows = await store.unfinished(db, self.channel)
+        found = Unfinished()
+        for row in rows:
+            if row.status == InboxStatus.RECEIVED:
+                found.to_handle.append((row.id, dict(row.payload)))
+            else:
+                replies = [Reply.from_dict(reply) for reply in row.replies or []]
+                found.to_resend.append((row.id, row.chat_id, replies))
+        if rows:
+            self.resent_after_restart += len(found.to_resend)
+            logger.warning(
+                "%s: %d stored update(s) to handle and %d answered update(s) whose replies "
+                "may not have been sent before the last stop (sending them again)",
+                self.channel,
+                len(found.to_handle),
+                len(found.to_resend),
+            )
+        return found

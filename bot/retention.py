@@ -1,0 +1,54 @@
+"""Retention: every table that grows with use is trimmed here, hourly, by housekeeping.
+
+What is kept and for how long is set in the settings (RETAIN_*; README "Privacy"):
+- update ids (dedupe): 3 days, longer than any platform retries a delivery;
+- finished inbox rows: RETAIN_INBOX_DAYS (their payload is emptied as soon as they finish);
+- outbox rows in a final status: RETAIN_OUTBOX_DAYS (delivery reports need them a while);
+- web-chat messages never collected by their page: RETAIN_MAILBOX_DAYS;
+- half-filled forms: FORM_TIMEOUT_HOURS (they may hold an unconfirmed name or phone);
+- conversations outside any flow and idle: RETAIN_CONVERSATIONS_DAYS;
+- unanswered questions (numbers and names hidden): RETAIN_UNANSWERED_DAYS;
+- sign-ups: RETAIN_SIGNUPS_DAYS_AFTER_SESSION after their session ended.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.context import AppContext
+from storage import conversations, dedupe, inbox, outbox, signups, unanswered, web_mailbox
+
+UPDATE_IDS_KEPT = timedelta(days=3)
+
+
+async def enforce_retention(app: AppContext) -> dict[str, int]:
+    """Delete what is past its retention; returns how many rows of each kind went."""
+    settings = app.settings
+    now = app.clock.now()
+
+    def days(count: int) -> timedelta:
+        return timedelta(days=count)
+
+    async with app.transaction() as db:
+        return {
+            "update_ids": await dedupe.forget_updates_before(db, now - UPDATE_IDS_KEPT),
+            "inbox": await inbox.delete_done_before(db, now - days(settings.retain_inbox_days)),
+            "outbox": await outbox.delete_finished_before(
+                db, now - days(settings.retain_outbox_days)
+            ),
+            "web_mailbox": await web_mailbox.delete_before(
+                db, now - days(settings.retain_mailbox_days)
+            ),
+            "abandoned_forms": await conversations.clear_stale_forms(
+                db, now - timedelta(hours=settings.form_timeout_hours)
+            ),
+            "idle_conversations": await conversations.delete_idle_before(
+                db, now - days(settings.retain_conversations_days)
+            ),
+            "unanswered": await unanswered.delete_before(
+                db, now - days(settings.retain_unanswered_days)
+            ),
+            "signups": await signups.delete_ended_before(
+                db, now - days(settings.retain_signups_days_after_session)
+            ),
+        }
