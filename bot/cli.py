@@ -8,10 +8,10 @@ import inspect
 from collections.abc import Sequence
 
 from bot import logs
-from bot.commands import core, faq_commands, sessions
+from bot.commands import core, faq_commands, outbox_commands, sessions
 from bot.config import Settings
 
-COMMAND_MODULES = (core, faq_commands, sessions)
+COMMAND_MODULES = (core, faq_commands, sessions, outbox_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from faq.kb import KnowledgeBase, load_knowledge_base
 from faq.matcher import Matcher
+from storage import app_secrets
 from storage.db import create_engine, create_session_maker
 
 
@@ -28,6 +29,8 @@ class AppContext:
     knowledge: KnowledgeBase
     matcher: Matcher
     channels: dict[str, Channel] = field(default_factory=dict)
+    # Key of `bot.privacy.person_key`, generated once and kept in the database (`load_secrets`).
+    privacy_key: bytes = b""
     # Set after a transaction queued outbox messages, so the sender wakes up at once.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # SQLite allows one writer: queueing here is much cheaper than SQLite's busy-wait sleeps.
@@ -44,6 +47,13 @@ class AppContext:
         async with gate, self.sessions() as db, db.begin():
             yield db
 
+    async def load_secrets(self) -> None:
+        """Read (or create, on first start) the secrets the bot keeps in its database."""
+        async with self.transaction() as db:
+            self.privacy_key = bytes.fromhex(
+                await app_secrets.get_or_create(db, "person-key", self.clock.now())
+            )
+
     def is_admin(self, user_id: str) -> bool:
         """Organizer powers come only from configured ids."""
         return user_id in self.settings.admin_id_set()
@@ -52,15 +62,31 @@ class AppContext:
         await self.engine.dispose()
 
 
-def build_app_context(settings: Settings, clock: Clock | None = None) -> AppContext:
-    """Create the engine, load the knowledge base and build the matcher."""
+@dataclass(frozen=True)
+class Knowledge:
+    """The loaded knowledge base and its matcher index (read-only, so it can be shared)."""
+
+    base: KnowledgeBase
+    matcher: Matcher
+
+
+def load_knowledge(settings: Settings) -> Knowledge:
+    """Load the YAML files and build the matcher index (about 0.2 s)."""
+    base = load_knowledge_base(settings.faq_data_dir)
+    return Knowledge(base, Matcher(base))
+
+
+def build_app_context(
+    settings: Settings, clock: Clock | None = None, knowledge: Knowledge | None = None
+) -> AppContext:
+    """Create the engine and, unless one is given, load the knowledge base."""
     engine = create_engine(settings.database_url, settings.database_schema)
-    knowledge = load_knowledge_base(settings.faq_data_dir)
+    knowledge = knowledge or load_knowledge(settings)
     return AppContext(
         settings=settings,
         engine=engine,
         sessions=create_session_maker(engine),
         clock=clock or SystemClock(),
-        knowledge=knowledge,
-        matcher=Matcher(knowledge),
+        knowledge=knowledge.base,
+        matcher=knowledge.matcher,
     )

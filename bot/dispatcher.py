@@ -114,8 +114,11 @@ class Dispatcher:
             row.blocked_at = None  # they wrote to us, so they can be reached again
             turn = Turn(self.app, db, _press_numbered_button(incoming, last_buttons), state, now)
             replies = await self._route(turn)
-            row.flow, row.step, row.updated_at = state.flow, state.step, now
-            row.data = _remember_buttons(state.data, replies, last_buttons)
+            if turn.erase_conversation:
+                await db.delete(row)
+            else:
+                row.flow, row.step, row.updated_at = state.flow, state.step, now
+                row.data = _remember_buttons(state.data, replies, last_buttons)
             if incoming.inbox_id is not None:
                 await inbox.mark_answered(db, incoming.inbox_id, _as_dicts(notes + replies))
         if turn.queued_outbox:

@@ -17,7 +17,7 @@ from bot.channels.telegram import TelegramChannel, TelegramTuning
 from bot.channels.web import WebChatChannel
 from bot.clock import Clock
 from bot.config import Settings
-from bot.context import AppContext, build_app_context
+from bot.context import AppContext, Knowledge, build_app_context
 from bot.dispatcher import Dispatcher
 from bot.logs import AcceptErrorThrottle
 from bot.outbox import OutboxSender
@@ -50,10 +50,13 @@ class Runtime:
         return None if self.web_runner is None else bound_port(self.web_runner)
 
 
-async def prepare(settings: Settings, clock: Clock | None = None) -> tuple[AppContext, Dispatcher]:
+async def prepare(
+    settings: Settings, clock: Clock | None = None, knowledge: Knowledge | None = None
+) -> tuple[AppContext, Dispatcher]:
     """Build the context, upgrade the schema, and wire the router into a dispatcher."""
-    app = build_app_context(settings, clock)
+    app = build_app_context(settings, clock, knowledge)
     await upgrade_schema(app.engine)
+    await app.load_secrets()
     return app, Dispatcher(app, build_router())
 
 
@@ -64,9 +67,10 @@ async def running(
     *,
     serve_web: bool = True,
     telegram_tuning: TelegramTuning | None = None,
+    knowledge: Knowledge | None = None,
 ) -> AsyncIterator[Runtime]:
     """Run the whole bot inside the `async with` block (Telegram too when a token is set)."""
-    app, dispatcher = await prepare(settings, clock)
+    app, dispatcher = await prepare(settings, clock, knowledge)
     runtime = Runtime(app, dispatcher, asyncio.Event())
     web_channel = WebChatChannel(app, dispatcher)
     app.channels[web_channel.name] = web_channel

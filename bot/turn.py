@@ -23,6 +23,8 @@ class Turn:
     state: ConversationState
     now: datetime
     queued_outbox: bool = False
+    # Set by "delete my data": the dispatcher deletes the conversation row instead of saving.
+    erase_conversation: bool = False
 
     @property
     def text(self) -> str:

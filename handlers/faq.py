@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.messages import Button, Reply
-from bot.privacy import redact_numbers
+from bot.payloads import small_number
+from bot.privacy import person_key, redact_personal
 from bot.routing import Router
 from bot.turn import Turn
 from faq.kb import FaqEntry
@@ -97,11 +98,12 @@ async def _record_unanswered(turn: Turn, result: MatchResult) -> None:
     await unanswered.record(
         turn.db,
         channel=turn.incoming.channel,
-        text=redact_numbers(turn.text),
+        text=redact_personal(turn.text),
         best_faq_id=best.entry.id if best else None,
         best_score=result.score,
         action=result.action,
         now=turn.now,
+        person_key=person_key(turn.app.privacy_key, turn.incoming.channel, turn.incoming.chat_id),
     )
 
 
@@ -120,7 +122,7 @@ async def topics_button(turn: Turn) -> list[Reply]:
         topics = tuple(Button(t.title, f"topics:{t.id}") for t in knowledge.topics)
         return [Reply("Bạn muốn tìm hiểu chủ đề nào ạ?", (*topics, texts.MENU_BUTTON))]
     topic_id = parts[1]
-    page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+    page = (small_number(parts[2], 3) if len(parts) == 3 else None) or 0
     entries = knowledge.in_topic(topic_id)
     topic = next((t for t in knowledge.topics if t.id == topic_id), None)
     if topic is None or not entries:

@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.messages import Button, Reply
+from bot.privacy import person_key
 from bot.routing import Router
 from bot.turn import Turn
 from handlers import texts
+from storage import unanswered
+from storage.erasure import erase_chat
 
 
 @dataclass(frozen=True)
@@ -19,16 +22,31 @@ class PersonalDataSource:
     delete: Callable[[Turn], Awaitable[int]]
 
 
+def _person_key(turn: Turn) -> str:
+    incoming = turn.incoming
+    return person_key(turn.app.privacy_key, incoming.channel, incoming.chat_id)
+
+
 async def _describe_conversation(turn: Turn) -> list[str]:
+    lines = []
     if turn.state.flow:
-        return ["Phần bạn đang làm dở (có thể gồm họ tên, số điện thoại bạn vừa nhập)."]
-    return []
+        lines.append("Phần bạn đang làm dở (có thể gồm họ tên, số điện thoại bạn vừa nhập).")
+    questions = await unanswered.count_for(turn.db, _person_key(turn))
+    if questions:
+        lines.append(
+            f"{questions} câu hỏi tôi chưa trả lời được, lưu lại để bổ sung nội dung "
+            "(đã ẩn tên và các dãy số)."
+        )
+    return lines
 
 
 async def _delete_conversation(turn: Turn) -> int:
-    had = 1 if turn.state.flow else 0
+    """The conversation row, update keys, messages queued for the person, stored questions."""
+    incoming = turn.incoming
+    removed = await erase_chat(turn.db, incoming.channel, incoming.chat_id, _person_key(turn))
     turn.state.reset()
-    return had
+    turn.erase_conversation = True
+    return 1 + sum(removed.values())
 
 
 CONVERSATION_SOURCE = PersonalDataSource(_describe_conversation, _delete_conversation)
@@ -43,9 +61,7 @@ def register(router: Router, sources: Sequence[PersonalDataSource]) -> None:
         if not lines:
             return [
                 Reply(
-                    "Hiện tôi không lưu thông tin cá nhân nào của bạn (tên, số điện thoại). "
-                    "Tôi chỉ ghi lại câu hỏi chưa trả lời được, không kèm danh tính, "
-                    "để bổ sung nội dung.",
+                    "Hiện tôi không lưu thông tin cá nhân nào của bạn (tên, số điện thoại).",
                     (texts.MENU_BUTTON,),
                 )
             ]
@@ -71,7 +87,8 @@ def register(router: Router, sources: Sequence[PersonalDataSource]) -> None:
         ]
 
     async def delete(turn: Turn) -> list[Reply]:
-        for source in all_sources:
+        # Features first (cancelling a sign-up may queue messages), the core rows last.
+        for source in (*sources, CONVERSATION_SOURCE):
             await source.delete(turn)
         return [
             Reply(

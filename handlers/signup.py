@@ -15,6 +15,7 @@ from bot.clock import VN_TZ, to_local
 from bot.context import AppContext
 from bot.forms import Answer, Finish, Form, Next, Outcome, Retry, Step
 from bot.messages import Button, Reply
+from bot.payloads import small_number
 from bot.privacy import mask_id, mask_name, mask_phone
 from bot.routing import Router
 from bot.turn import Turn
@@ -139,26 +140,24 @@ async def ask_session(turn: Turn) -> list[Reply]:
 
 async def got_session(turn: Turn, answer: Answer) -> Outcome:
     answers = form.answers(turn)
-    choice = answer.choice or ""
-    if choice.startswith("pick:") and choice[5:].isdigit():
-        return await _picked(turn, int(choice[5:]))
-    if choice.startswith("commune:"):
-        index = choice[8:]
-        communes: list[str] = answers.get("communes", [])
-        if index.isdigit() and int(index) < len(communes):
-            answers["commune"] = communes[int(index)]
-        else:
-            answers["commune"] = ALL_COMMUNES
-        answers["page"] = 0
-    elif choice == "communes":
-        answers.pop("commune", None)
-        answers["page"] = 0
-    elif choice.startswith("page:") and choice[5:].isdigit():
-        answers["page"] = int(choice[5:])
-    elif answer.choice is None and _typed_commune(turn, answer.text):
-        answers["page"] = 0
-    else:
-        return Retry((Reply(say.pick_from_list()), *await ask_session(turn)))
+    communes: list[str] = answers.get("communes", [])
+    match (answer.choice or "").split(":"):
+        case ["pick", sid] if (session_id := small_number(sid)) is not None:
+            return await _picked(turn, session_id)
+        case ["commune", index]:
+            number = small_number(index)
+            chosen = number is not None and number < len(communes)
+            answers["commune"] = communes[number] if chosen and number is not None else ALL_COMMUNES
+            answers["page"] = 0
+        case ["communes"]:
+            answers.pop("commune", None)
+            answers["page"] = 0
+        case ["page", n] if (page := small_number(n, 3)) is not None:
+            answers["page"] = page
+        case _ if answer.choice is None and _typed_commune(turn, answer.text):
+            answers["page"] = 0
+        case _:
+            return Retry((Reply(say.pick_from_list()), *await ask_session(turn)))
     return Retry(tuple(await ask_session(turn)))
 
 
@@ -270,10 +269,11 @@ async def ask_need(turn: Turn) -> list[Reply]:
 async def got_need(turn: Turn, answer: Answer) -> Outcome:
     session = await _chosen_session(turn)
     topics = list(session.topics) if session else []
-    choice = answer.choice or ""
-    if choice.startswith("need:") and choice[5:].isdigit() and int(choice[5:]) < len(topics):
-        need = topics[int(choice[5:])]
-    elif choice == "need:unsure":
+    parts = (answer.choice or "").split(":")
+    index = small_number(parts[1]) if len(parts) == 2 and parts[0] == "need" else None
+    if index is not None and index < len(topics):
+        need = topics[index]
+    elif parts == ["need", "unsure"]:
         need = say.NEED_UNSURE
     elif answer.choice is None and answer.text:
         need = " ".join(answer.text.split())
@@ -453,21 +453,21 @@ async def cancel_by_code(turn: Turn) -> list[Reply]:
 
 async def signup_button(turn: Turn) -> list[Reply]:
     """`signup:*` buttons outside the form (start, mine, drop, dropok, stale form buttons)."""
-    action, _, argument = (turn.payload or "").partition(":")[2].partition(":")
-    if action in ("start", "ask"):
-        return await begin(turn)
-    if action == "mine":
-        return await show_mine(turn)
-    if action in ("drop", "dropok") and argument.isdigit():
-        if action == "drop":
-            owned = await _own_active(turn, int(argument))
+    match (turn.payload or "").split(":")[1:]:
+        case ["start" | "ask"]:
+            return await begin(turn)
+        case ["mine"]:
+            return await show_mine(turn)
+        case ["drop", sid] if (signup_id := small_number(sid)) is not None:
+            owned = await _own_active(turn, signup_id)
             return [say.confirm_drop(*owned)] if owned else await show_mine(turn)
-        return [await _cancel(turn, int(argument)) or say.already_done_cancel()]
-    if action == "confirm":
-        # A second tap on "Xác nhận" after the booking went through.
-        incoming = turn.incoming
-        if await signups.signups_for_chat(turn.db, incoming.channel, incoming.chat_id):
-            return [say.already_done()]
+        case ["dropok", sid] if (signup_id := small_number(sid)) is not None:
+            return [await _cancel(turn, signup_id) or say.already_done_cancel()]
+        case ["confirm"]:
+            # A second tap on "Xác nhận" after the booking went through.
+            incoming = turn.incoming
+            if await signups.signups_for_chat(turn.db, incoming.channel, incoming.chat_id):
+                return [say.already_done()]
     return [say.stale_button()]
 
 

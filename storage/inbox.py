@@ -71,12 +71,12 @@ async def mark_answered(db: AsyncSession, inbox_id: int, replies: list[dict[str,
 
 
 async def mark_done(db: AsyncSession, inbox_id: int, now: datetime) -> None:
-    """The replies went out (or there were none): only retention will touch it now. The
-    payload is emptied at once: it holds the person's message and is no longer needed."""
+    """The replies went out (or there were none). What identifies the person (chat,
+    message, replies) is dropped at once; the update id stays for dedupe until retention."""
     await db.execute(
         update(InboxUpdate)
         .where(InboxUpdate.id == inbox_id)
-        .values(status=InboxStatus.DONE, done_at=now, payload={}, replies=None)
+        .values(status=InboxStatus.DONE, done_at=now, chat_id=None, payload={}, replies=None)
     )
 
 
@@ -91,18 +91,6 @@ async def delete_done_before(db: AsyncSession, cutoff: datetime) -> int:
     result = await db.execute(
         delete(InboxUpdate).where(
             InboxUpdate.status == InboxStatus.DONE, InboxUpdate.done_at < cutoff
-        )
-    )
-    return rowcount(result)
-
-
-async def delete_for_chat(db: AsyncSession, channel: str, chat_id: str) -> int:
-    """ "Delete my data": finished updates of this chat (unfinished ones are still needed)."""
-    result = await db.execute(
-        delete(InboxUpdate).where(
-            InboxUpdate.channel == channel,
-            InboxUpdate.chat_id == chat_id,
-            InboxUpdate.status == InboxStatus.DONE,
         )
     )
     return rowcount(result)

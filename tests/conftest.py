@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.channels.web import WebChatChannel
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.context import AppContext
+from bot.context import AppContext, Knowledge, load_knowledge
 from bot.dispatcher import Dispatcher
 from bot.runtime import prepare
 from bot.webserver import build_web_app
@@ -90,11 +90,17 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    """The shipped knowledge base, loaded once per test run (read-only, safe to share)."""
+    return load_knowledge(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
 @pytest.fixture
 async def wired(
-    settings: Settings, clock: ManualClock
+    settings: Settings, clock: ManualClock, knowledge: Knowledge
 ) -> AsyncIterator[tuple[AppContext, Dispatcher]]:
-    app, dispatcher = await prepare(settings, clock)
+    app, dispatcher = await prepare(settings, clock, knowledge)
     app.channels["fake"] = FakeChannel()
     try:
         yield app, dispatcher

@@ -90,6 +90,10 @@ class FakeTelegram:
     on_send: Callable[[str, dict[str, Any]], None] | None = None
     # Set to False to keep the server from recording calls (benchmarks: less overhead).
     record: bool = True
+    # Seconds each successful sendMessage takes (a slow network; crash tests kill the bot
+    # while messages are in flight). The message counts as delivered once the delay is over,
+    # even if the client went away meanwhile: that is what "in doubt" means.
+    send_delay: float = 0.0
 
     def __post_init__(self) -> None:
         self._pending: list[dict[str, Any]] = []
@@ -273,6 +277,8 @@ class FakeTelegram:
                 return _error(fault.status, fault.description, extra)
             if method == "getUpdates":
                 return await self._get_updates(params)
+            if method == "sendMessage" and self.send_delay:
+                await asyncio.sleep(self.send_delay)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 return _error(404, "Not Found: method not found")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.context import AppContext
+from bot.context import AppContext, Knowledge
 from bot.dispatcher import MAX_TEXT_CHARS, Dispatcher
 from bot.messages import Incoming, Reply
 from bot.routing import Router
@@ -106,12 +106,14 @@ async def test_error_boundary_apologises_and_next_message_works(
     assert [r.text for r in after] == ["two #2"]
 
 
-async def test_state_survives_a_restart(settings: Settings, clock: ManualClock) -> None:
+async def test_state_survives_a_restart(
+    settings: Settings, clock: ManualClock, knowledge: Knowledge
+) -> None:
     recorder = Recorder(delay=0)
-    app, _ = await prepare(settings, clock)
+    app, _ = await prepare(settings, clock, knowledge)
     await Dispatcher(app, recorder.router()).handle(incoming("a", "before"))
     await app.close()
-    app, _ = await prepare(settings, clock)
+    app, _ = await prepare(settings, clock, knowledge)
     try:
         replies = await Dispatcher(app, recorder.router()).handle(incoming("a", "after"))
     finally:

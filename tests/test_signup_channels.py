@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.context import AppContext
+from bot.context import AppContext, Knowledge
 from bot.runtime import Runtime, running
 from storage import signups
 from tests.fake_telegram import FakeTelegram
@@ -34,12 +34,16 @@ def data_of(message: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 async def telegram_bot(
-    settings: Settings, clock: ManualClock
+    settings: Settings, clock: ManualClock, knowledge: Knowledge
 ) -> AsyncIterator[tuple[Runtime, FakeTelegram]]:
     async with (
         FakeTelegram() as fake,
         running(
-            telegram_settings(settings, fake), clock, serve_web=False, telegram_tuning=TUNING
+            telegram_settings(settings, fake),
+            clock,
+            serve_web=False,
+            telegram_tuning=TUNING,
+            knowledge=knowledge,
         ) as runtime,
     ):
         yield runtime, fake

@@ -16,6 +16,7 @@ from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramTuning
 from bot.channels.telegram_delivery import RetryPolicy
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.context import Knowledge
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.runtime import Runtime, running
@@ -89,10 +90,16 @@ def add_test_routes(router: Router) -> None:
 
 
 @pytest.fixture
-async def bot(settings: Settings, fake: FakeTelegram, clock: ManualClock) -> AsyncIterator[Runtime]:
+async def bot(
+    settings: Settings, fake: FakeTelegram, clock: ManualClock, knowledge: Knowledge
+) -> AsyncIterator[Runtime]:
     """The whole bot in polling mode."""
     async with running(
-        telegram_settings(settings, fake), clock, serve_web=False, telegram_tuning=TUNING
+        telegram_settings(settings, fake),
+        clock,
+        serve_web=False,
+        telegram_tuning=TUNING,
+        knowledge=knowledge,
     ) as runtime:
         add_test_routes(runtime.dispatcher.router)
         yield runtime
@@ -358,15 +365,15 @@ async def test_outbox_messages_to_telegram_users_are_delivered(
 
 
 async def test_redelivered_update_is_processed_once(
-    settings: Settings, fake: FakeTelegram, clock: ManualClock
+    settings: Settings, fake: FakeTelegram, clock: ManualClock, knowledge: Knowledge
 ) -> None:
     config = telegram_settings(settings, fake)
     fake.message(ALICE, "/echo lần một")
-    async with running(config, clock, serve_web=False, telegram_tuning=TUNING):
+    async with running(config, clock, serve_web=False, telegram_tuning=TUNING, knowledge=knowledge):
         await fake.wait_messages(ALICE, 1)
     fake.rewind()  # Telegram sends the same update again (crash before confirming)
     fake.message(ALICE, "/start")
-    async with running(config, clock, serve_web=False, telegram_tuning=TUNING):
+    async with running(config, clock, serve_web=False, telegram_tuning=TUNING, knowledge=knowledge):
         await fake.wait_messages(ALICE, 2)
     texts_seen = [visible(m) for m in fake.messages_to(ALICE)]
     assert len(texts_seen) == 2 and texts_seen[1] == texts.welcome().text
@@ -377,7 +384,7 @@ async def test_redelivered_update_is_processed_once(
 
 @pytest.fixture
 async def hooked(
-    settings: Settings, fake: FakeTelegram, clock: ManualClock
+    settings: Settings, fake: FakeTelegram, clock: ManualClock, knowledge: Knowledge
 ) -> AsyncIterator[tuple[Runtime, str]]:
     """The whole bot in webhook mode, with the web server on a free port."""
     config = telegram_settings(
@@ -386,7 +393,7 @@ async def hooked(
         telegram_webhook_url=WEBHOOK_URL,
         telegram_webhook_secret=SecretStr(SECRET),
     )
-    async with running(config, clock, telegram_tuning=TUNING) as runtime:
+    async with running(config, clock, telegram_tuning=TUNING, knowledge=knowledge) as runtime:
         add_test_routes(runtime.dispatcher.router)
         yield runtime, f"http://127.0.0.1:{runtime.web_port}/telegram/webhook"
 

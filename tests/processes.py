@@ -1,0 +1,85 @@
+"""A real `python -m bot run` in a child process, for crash and log tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_LISTENING = re.compile(r"web chat on http://127\.0\.0\.1:(\d+)/")
+
+
+class BotProcess:
+    """Start, kill -9 or stop the bot; its whole log (stderr and stdout) goes to a file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEB_"))},
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": "0",
+            "OUTBOX_POLL_SECONDS": "0.2",
+            **env,
+        }
+        self.log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+        self.port = 0
+        self._log_offset = 0
+
+    async def start(self, within: float = 30.0) -> int:
+        """Start and wait until the web server listens; returns its port."""
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log = self.log_path.open("ab")
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+            )
+        finally:
+            log.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            match = _LISTENING.search(self.new_log())
+            if match:
+                self.port = int(match.group(1))
+                return self.port
+            if self.process.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"the bot did not start:\n{self.new_log()}")
+
+    def new_log(self) -> str:
+        """The log written since the last start."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_offset)
+            return log.read().decode("utf-8", "replace")
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace")
+
+    async def kill9(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> int:
+        """SIGTERM and wait: a graceful stop."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return int(self.process.returncode or 0)
