@@ -51,6 +51,9 @@ class Settings(BaseSettings):
 
     # Outbox sender: how often it looks for due messages.
     outbox_poll_seconds: float = 1.0
+    # How long a sender holds messages it took; after it, a dead sender's messages are
+    # taken over by another (PostgreSQL with several workers, or a restart).
+    outbox_lease_seconds: float = 30.0
 
     faq_data_dir: Path | None = None
 

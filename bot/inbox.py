@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.context import AppContext
-from bot.messages import Reply
+from bot.messages import Reply, clean_json
 from storage import inbox as store
 from storage.inbox import Received
 from storage.models import InboxStatus
@@ -39,9 +39,14 @@ class Inbox:
         self.resent_after_restart = 0
 
     async def store(self, updates: Sequence[Received]) -> list[int | None]:
-        """Persist updates in one transaction; the inbox id of each (None: a re-delivery)."""
+        """Persist updates in one transaction; the inbox id of each (None: a re-delivery).
+
+        Strings are cleaned first (NUL, lone surrogates): PostgreSQL refuses them, and an
+        update that cannot be stored cannot be acknowledged.
+        """
+        cleaned = [replace(update, payload=clean_json(update.payload)) for update in updates]
         async with self.app.transaction() as db:
-            return await store.store(db, self.channel, updates, self.app.clock.now())
+            return await store.store(db, self.channel, cleaned, self.app.clock.now())
 
     async def done(self, inbox_id: int) -> None:
         async with self.app.transaction() as db:

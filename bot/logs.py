@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 LIBRARY_LOGGERS = ("httpx", "httpcore", "telegram", "sqlalchemy", "aiosqlite", "asyncpg")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # "/bot123456:AA...xyz/sendMessage" and bare "123456:AA..." Telegram-shaped tokens.
@@ -85,6 +87,19 @@ class JsonFormatter(logging.Formatter):
         return self._redact(json.dumps(entry, ensure_ascii=False))
 
 
+class ClientErrorsAsInfo(logging.Filter):
+    """aiohttp logs a malformed HTTP request (a 4xx it answers itself) as an ERROR with a
+    traceback that quotes the request line; one INFO line without the request is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError) and 400 <= (error.code or 0) < 500:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "malformed HTTP request refused: %s", (type(error).__name__,)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def configure(level: str, secrets: Iterable[str] = (), *, json_lines: bool = False) -> None:
     """Install the root handler (stderr) with safe formatting; call once at start-up."""
     redact = Redactor(secrets)
@@ -99,6 +114,7 @@ def configure(level: str, secrets: Iterable[str] = (), *, json_lines: bool = Fal
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # Alembic announces every schema check at INFO; only its problems matter in our logs.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("aiohttp.server").addFilter(ClientErrorsAsInfo())
 
 
 class AcceptErrorThrottle:

@@ -18,6 +18,17 @@ def clean_text(text: str | None) -> str | None:
     return _UNSAFE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def clean_json(value: Any) -> Any:
+    """`clean_text` applied to every string (keys too) of a decoded JSON value."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_json(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(str(key)): clean_json(item) for key, item in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class Button:
     """A tappable choice; `payload` is what comes back when it is pressed."""
@@ -78,5 +89,6 @@ class Incoming:
             self,
             text=clean_text(self.text),
             payload=clean_text(self.payload),
+            message_id=clean_text(self.message_id),
             display_name=clean_text(self.display_name),
         )

@@ -49,16 +49,18 @@ def sender_id() -> str:
 
 @dataclass(frozen=True)
 class SenderTuning:
-    """Batch size, concurrency and lease lengths; tests and benchmarks change them."""
+    """Batch size, concurrency and lease length; tests and benchmarks change them."""
 
     batch_size: int = 100
     concurrency: int = 16  # chats served at once
-    # A leased row not started by then is free for another sender (its owner died).
-    claim_lease: timedelta = timedelta(minutes=2)
-    # Longer than any send can take (HTTP timeouts are ~10 s): a live sender is never
-    # disturbed; past it, a row still `sending` belonged to a dead sender.
-    send_lease: timedelta = timedelta(minutes=1)
-    recover_every_seconds: float = 30.0
+    # A leased row not started by then is free for another sender (its owner died); a row
+    # still `sending` after it belonged to a dead sender. Longer than any send can take
+    # (HTTP timeouts are ~15 s), so a live sender is never disturbed.
+    lease: timedelta = timedelta(seconds=30)
+
+    @property
+    def recover_every_seconds(self) -> float:
+        return self.lease.total_seconds() / 2
 
 
 class OutboxSender:
@@ -66,7 +68,9 @@ class OutboxSender:
 
     def __init__(self, app: AppContext, tuning: SenderTuning | None = None) -> None:
         self.app = app
-        self.tuning = tuning or SenderTuning()
+        self.tuning = tuning or SenderTuning(
+            lease=timedelta(seconds=app.settings.outbox_lease_seconds)
+        )
         self.owner = sender_id()
         self._stopping = False
 
@@ -100,7 +104,7 @@ class OutboxSender:
                     db,
                     self.owner,
                     self.app.clock.now(),
-                    self.tuning.claim_lease,
+                    self.tuning.lease,
                     self.tuning.batch_size,
                     list(self.app.channels),
                 )
@@ -164,7 +168,7 @@ class OutboxSender:
         async def on_wire() -> bool:
             async with self.app.transaction() as db:
                 return await outbox.begin_send(
-                    db, row.id, self.owner, self.app.clock.now(), self.tuning.send_lease
+                    db, row.id, self.owner, self.app.clock.now(), self.tuning.lease
                 )
 
         try:

@@ -258,6 +258,8 @@ class TelegramChannel:
             return json_status(403, "wrong secret token")
         try:
             data = await read_json_object(request, self.tuning.max_webhook_body_bytes)
+            if not _is_id(data.get("update_id")):  # python-telegram-bot does not check it
+                raise ValueError("no update id")
             update = Update.de_json(data, self.bot)
             if update is None:
                 raise ValueError("empty update")
@@ -459,6 +461,11 @@ def _received(update: Update, data: dict[str, Any] | None = None) -> Received:
     chat = update.effective_chat
     return Received(
         update_id=str(update.update_id),
-        chat_id=str(chat.id) if chat is not None else None,
+        chat_id=str(chat.id) if chat is not None and _is_id(chat.id) else None,
         payload=data if data is not None else update.to_dict(),
     )
+
+
+def _is_id(value: object) -> bool:
+    """A Telegram id: an integer (not a bool) that fits in 64 bits."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
