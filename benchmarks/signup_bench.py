@@ -23,14 +23,16 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import AppContext
 from bot.runtime import prepare
-from storage import signups
+from storage import help_sessions, signups
 from tests.signup_support import spec
 
 
 async def one_run(app: AppContext, run: int) -> tuple[Counter[str], float]:
     async with app.transaction() as db:
-        await signups.import_sessions(db, [spec(f"bench-{run}", capacity=20)], app.clock.now())
-        session = await signups.session_by_slug(db, f"bench-{run}")
+        await help_sessions.import_sessions(
+            db, [spec(f"bench-{run}", capacity=20)], app.clock.now()
+        )
+        session = await help_sessions.session_by_slug(db, f"bench-{run}")
     assert session is not None
     now = app.clock.now()
 

@@ -160,7 +160,7 @@ async def serve_adapter_only(
     """The real TelegramChannel (polling, rendering, sending) around a no-op dispatcher."""
     settings = bench_settings(fake, folder, limited=False)
     app, dispatcher = await prepare(settings)
-    channel = TelegramChannel(app, NoopDispatcher(app, dispatcher.router))
+    channel = TelegramChannel(app, NoopDispatcher(app, dispatcher.router, dispatcher.texts))
     await channel.start()
     try:
         await drive()

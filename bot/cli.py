@@ -8,26 +8,32 @@ import inspect
 from collections.abc import Sequence
 
 from bot import logs
-from bot.commands import core, faq_commands, outbox_commands, sessions
+from bot.commands import core, outbox_commands
 from bot.config import Settings
+from bot.features import Product, load_product
 
-COMMAND_MODULES = (core, faq_commands, sessions, outbox_commands)
+# The core's own verbs; features add theirs (bot/features.py `Feature.cli`).
+COMMAND_MODULES = (core, outbox_commands)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(product: Product) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Citizen digital-skills assistant (National Digital Transformation Day).",
     )
+    parser.set_defaults(product=product)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)
+    for feature in product.features:
+        for add_commands in feature.cli:
+            add_commands(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, product: Product | None = None) -> int:
     """Parse arguments, read settings once, run the chosen command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(product or load_product()).parse_args(argv)
     settings = Settings()
     logs.configure(
         settings.log_level,

@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     telegram_rate_per_second: float = 30.0
     telegram_chat_rate_per_second: float = 1.0
 
-    # Comma-separated Telegram user ids with organizer powers.
+    # Organizers (admin powers): comma-separated "channel:user id" pairs; a bare id means
+    # Telegram ("123456, zalo_oa:8843..."). Everyone else is a citizen.
     admin_ids: str = Field(default="")
 
     campaign_year: int | None = None
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
         ]
         return values
 
-    def admin_id_set(self) -> frozenset[str]:
-        """Configured organizer ids as strings."""
-        return frozenset(part.strip() for part in self.admin_ids.split(",") if part.strip())
+    def admins(self) -> frozenset[tuple[str, str]]:
+        """Configured organizers as (channel, user id) pairs."""
+        pairs = set()
+        for part in self.admin_ids.split(","):
+            channel, _, user_id = part.strip().rpartition(":")
+            if user_id:
+                pairs.add((channel.strip() or "telegram", user_id.strip()))
+        return frozenset(pairs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.features import Feature
 from faq.kb import KnowledgeBase, load_knowledge_base
 from faq.matcher import Matcher
 from storage import app_secrets
@@ -24,11 +25,15 @@ class AppContext:
 
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    # A database session (read-only use, or explicit commits): `async with app.open_db() as db`.
+    open_db: async_sessionmaker[AsyncSession]
     clock: Clock
     knowledge: KnowledgeBase
     matcher: Matcher
     channels: dict[str, Channel] = field(default_factory=dict)
+    # The features this deployment runs, and the names of those it offers (bot/features.py).
+    features: Sequence[Feature] = ()
+    available_features: frozenset[str] = frozenset()
     # Key of `bot.privacy.person_key`, generated once and kept in the database (`load_secrets`).
     privacy_key: bytes = b""
     # Set after a transaction queued outbox messages, so the sender wakes up at once.
@@ -44,7 +49,7 @@ class AppContext:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction, committed on success, rolled back on error."""
         gate = self._sqlite_gate or contextlib.nullcontext()
-        async with gate, self.sessions() as db, db.begin():
+        async with gate, self.open_db() as db, db.begin():
             yield db
 
     async def load_secrets(self) -> None:
@@ -54,9 +59,9 @@ class AppContext:
                 await app_secrets.get_or_create(db, "person-key", self.clock.now())
             )
 
-    def is_admin(self, user_id: str) -> bool:
-        """Organizer powers come only from configured ids."""
-        return user_id in self.settings.admin_id_set()
+    def is_admin(self, channel: str, user_id: str) -> bool:
+        """Organizer powers come only from ids configured for that channel."""
+        return (channel, user_id) in self.settings.admins()
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -85,7 +90,7 @@ def build_app_context(
     return AppContext(
         settings=settings,
         engine=engine,
-        sessions=create_session_maker(engine),
+        open_db=create_session_maker(engine),
         clock=clock or SystemClock(),
         knowledge=knowledge.base,
         matcher=knowledge.matcher,

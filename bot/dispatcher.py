@@ -5,18 +5,18 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.context import AppContext
+from bot.features import CoreTexts
 from bot.locks import KeyedLocks
-from bot.messages import Button, Incoming, Reply
+from bot.messages import Button, ChatType, Incoming, Reply
 from bot.payloads import small_number
 from bot.privacy import mask_id
 from bot.routing import Router
 from bot.state import ConversationState
 from bot.turn import Turn
-from handlers import texts
 from storage import inbox
 from storage.conversations import conversation_data, load_conversation
 from storage.dedupe import claim_update
@@ -31,9 +31,10 @@ _LAST_BUTTONS = "__last_buttons"
 class Dispatcher:
     """Takes an Incoming from any channel and returns the replies for the same chat."""
 
-    def __init__(self, app: AppContext, router: Router) -> None:
+    def __init__(self, app: AppContext, router: Router, texts: CoreTexts) -> None:
         self.app = app
         self.router = router
+        self.texts = texts
         self._locks = KeyedLocks()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -57,13 +58,13 @@ class Dispatcher:
                     incoming.kind,
                     incoming.payload,
                 )
-                apology = [texts.error_apology()]
+                apology = [self.texts.apology]
                 await self._record_failure(incoming, apology)
                 return apology
 
     async def last_buttons(self, channel: str, chat_id: str) -> list[Button]:
         """The buttons shown last in a conversation (a channel maps a short token back)."""
-        async with self.app.sessions() as db:
+        async with self.app.open_db() as db:
             data = await conversation_data(db, channel, chat_id)
         return [Button(str(label), str(payload)) for label, payload in data.get(_LAST_BUTTONS, [])]
 
@@ -110,9 +111,9 @@ class Dispatcher:
             stored = copy.deepcopy(row.data or {})
             last_buttons = stored.pop(_LAST_BUTTONS, [])
             state = ConversationState(row.flow, row.step, stored)
-            notes = self._expire_stale_form(state, row.updated_at, now)
             row.blocked_at = None  # they wrote to us, so they can be reached again
             turn = Turn(self.app, db, _press_numbered_button(incoming, last_buttons), state, now)
+            notes = await self._expire_idle_flow(turn, row.updated_at)
             replies = await self._route(turn)
             if turn.erase_conversation:
                 await db.delete(row)
@@ -125,22 +126,22 @@ class Dispatcher:
             self.app.outbox_wakeup.set()
         return notes + replies
 
-    def _expire_stale_form(
-        self, state: ConversationState, updated_at: datetime, now: datetime
-    ) -> list[Reply]:
-        """Reset a form abandoned for longer than the configured timeout, with a note."""
-        timeout = timedelta(hours=self.app.settings.form_timeout_hours)
-        if state.flow is None or updated_at >= now - timeout:
+    async def _expire_idle_flow(self, turn: Turn, updated_at: datetime) -> list[Reply]:
+        """Leave a flow idle for longer than its own timeout; the flow says what to tell."""
+        flow = self.router.flow_named(turn.state.flow)
+        timeout = flow.timeout(self.app.settings) if flow is not None else None
+        if flow is None or timeout is None or updated_at >= turn.now - timeout:
             return []
-        state.reset()
-        return [texts.form_expired()]
+        turn.state.reset()
+        return await flow.on_timeout(turn) if flow.on_timeout is not None else []
 
     async def _route(self, turn: Turn) -> list[Reply]:
         incoming = turn.incoming
-        if _is_empty(incoming):
-            return [texts.empty_message()]
-        if len(incoming.text or "") > MAX_TEXT_CHARS:
-            return [texts.message_too_long(MAX_TEXT_CHARS)]
+        if incoming.chat_type == ChatType.PRIVATE:  # groups: their own route decides
+            if _is_empty(incoming):
+                return [self.texts.empty]
+            if len(incoming.text or "") > MAX_TEXT_CHARS:
+                return [self.texts.too_long(MAX_TEXT_CHARS)]
         route, turn.incoming = self.router.resolve(incoming, turn.state)
         if route.leaves_flow:
             turn.state.reset()

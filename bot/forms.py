@@ -15,10 +15,19 @@ from typing import Any
 from bot.messages import Button, Reply
 from bot.turn import Turn
 from faq.normalize import normalize
-from handlers import texts
 
 BACK_WORDS = frozenset({"quay lai", "tro lai", "lui lai", "back"})
 CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "dung lai", "cancel", "menu", "thoat"})
+
+
+@dataclass(frozen=True)
+class FormTexts:
+    """What the engine says; the feature that builds a form gives it its texts."""
+
+    back: str  # label of the "back" button
+    cancel: str  # label of the "cancel" button
+    cancelled: Reply
+    at_first_step: Reply
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,13 @@ class Step:
 class Form:
     """A named sequence of steps; register `form.handle` as the flow handler."""
 
-    def __init__(self, name: str, steps: list[Step], on_cancel: AskFn | None = None) -> None:
+    def __init__(
+        self, name: str, steps: list[Step], texts: FormTexts, on_cancel: AskFn | None = None
+    ) -> None:
         self.name = name
         self.steps = {step.name: step for step in steps}
         self.first = steps[0].name
+        self.texts = texts
         self._on_cancel = on_cancel
 
     def answers(self, turn: Turn) -> dict[str, Any]:
@@ -102,7 +114,7 @@ class Form:
             turn.state.reset()
             if self._on_cancel is not None:
                 return await self._on_cancel(turn)
-            return [texts.form_cancelled()]
+            return [self.texts.cancelled]
         if choice == "ask":
             return await self._ask(turn, step.name)
         outcome = await step.receive(turn, Answer(text=turn.text, choice=choice))
@@ -119,7 +131,7 @@ class Form:
         trail: list[str] = turn.state.data.setdefault("trail", [])
         if not trail:
             current = turn.state.step or self.first
-            return [texts.form_at_first_step(), *await self._ask(turn, current)]
+            return [self.texts.at_first_step, *await self._ask(turn, current)]
         previous = trail.pop()
         return await self._ask(turn, previous)
 
@@ -134,8 +146,8 @@ class Form:
             return replies
         controls = []
         if turn.state.data.get("trail") and step.can_go_back:
-            controls.append(Button(texts.BUTTON_BACK, f"{self.name}:back"))
-        controls.append(Button(texts.BUTTON_CANCEL, f"{self.name}:cancel"))
+            controls.append(Button(self.texts.back, f"{self.name}:back"))
+        controls.append(Button(self.texts.cancel, f"{self.name}:cancel"))
         last = replies[-1]
         return [*replies[:-1], Reply(last.text, last.buttons + tuple(controls))]
 

@@ -54,7 +54,7 @@ class Inbox:
 
     async def resume(self) -> Unfinished:
         """What the last run stored and did not finish, oldest first."""
-        async with self.app.sessions() as db:
+        async with self.app.open_db() as db:
             rows = await store.unfinished(db, self.channel)
         found = Unfinished()
         for row in rows:

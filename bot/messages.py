@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 # NUL and other C0/C1 controls (tab and newline are kept), and lone UTF-16 surrogates, which
@@ -38,22 +39,45 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A short link shown under the text ("Nguồn: Báo Dân trí, kiểm tra 04/01/2025")."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message to show: text plus optional buttons."""
+    """One message to show: text, optional buttons, optional links (sources).
+
+    Channels that render links show `label` as a link to `url`; others print both.
+    """
 
     text: str
     buttons: tuple[Button, ...] = ()
+    links: tuple[Link, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "buttons": [{"label": b.label, "payload": b.payload} for b in self.buttons],
         }
+        if self.links:
+            data["links"] = [{"label": link.label, "url": link.url} for link in self.links]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         buttons = tuple(Button(str(b["label"]), str(b["payload"])) for b in data.get("buttons", []))
-        return cls(text=str(data["text"]), buttons=buttons)
+        links = tuple(Link(str(k["label"]), str(k["url"])) for k in data.get("links", []))
+        return cls(text=str(data["text"]), buttons=buttons, links=links)
+
+
+class ChatType(StrEnum):
+    """Where a message was written: a private chat with the bot, or a group."""
+
+    PRIVATE = "private"
+    GROUP = "group"
 
 
 @dataclass(frozen=True)
@@ -77,7 +101,12 @@ class Incoming:
     # The stored platform update this came from (bot/inbox.py): its replies are stored with
     # the handler's work, so a crash before they are sent does not lose them.
     inbox_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    chat_type: ChatType = ChatType.PRIVATE
+    # A forum topic (thread) inside a group chat, and the message this one replies to.
+    thread_id: str | None = None
+    reply_to_message_id: str | None = None
+    # A picture (or file) the person sent: the platform's reference to fetch or forward it.
+    media_id: str | None = None
 
     @property
     def conversation_key(self) -> tuple[str, str]:

@@ -5,7 +5,8 @@ What is kept and for how long is set in the settings (RETAIN_*; README "Privacy"
 - finished inbox rows: RETAIN_INBOX_DAYS (their payload is emptied as soon as they finish);
 - outbox rows in a final status: RETAIN_OUTBOX_DAYS (delivery reports need them a while);
 - web-chat messages never collected by their page: RETAIN_MAILBOX_DAYS;
-- half-filled forms: FORM_TIMEOUT_HOURS (they may hold an unconfirmed name or phone);
+- conversations left in a flow past the flow's own timeout (a half-filled form may hold an
+  unconfirmed name or phone; the sign-up form's timeout is FORM_TIMEOUT_HOURS);
 - conversations outside any flow and idle: RETAIN_CONVERSATIONS_DAYS;
 - unanswered questions (numbers and names hidden): RETAIN_UNANSWERED_DAYS;
 - sign-ups: RETAIN_SIGNUPS_DAYS_AFTER_SESSION after their session ended.
@@ -13,15 +14,17 @@ What is kept and for how long is set in the settings (RETAIN_*; README "Privacy"
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.context import AppContext
+from bot.routing import Flow
 from storage import conversations, dedupe, inbox, outbox, signups, unanswered, web_mailbox
 
 UPDATE_IDS_KEPT = timedelta(days=3)
 
 
-async def enforce_retention(app: AppContext) -> dict[str, int]:
+async def enforce_retention(app: AppContext, flows: Sequence[Flow] = ()) -> dict[str, int]:
     """Delete what is past its retention; returns how many rows of each kind went."""
     settings = app.settings
     now = app.clock.now()
@@ -30,7 +33,13 @@ async def enforce_retention(app: AppContext) -> dict[str, int]:
         return timedelta(days=count)
 
     async with app.transaction() as db:
+        left_flows = 0
+        for flow in flows:
+            timeout = flow.timeout(settings)
+            if timeout is not None:
+                left_flows += await conversations.clear_idle_flow(db, flow.name, now - timeout)
         return {
+            "idle_flows": left_flows,
             "update_ids": await dedupe.forget_updates_before(db, now - UPDATE_IDS_KEPT),
             "inbox": await inbox.delete_done_before(db, now - days(settings.retain_inbox_days)),
             "outbox": await outbox.delete_finished_before(
@@ -38,9 +47,6 @@ async def enforce_retention(app: AppContext) -> dict[str, int]:
             ),
             "web_mailbox": await web_mailbox.delete_before(
                 db, now - days(settings.retain_mailbox_days)
-            ),
-            "abandoned_forms": await conversations.clear_stale_forms(
-                db, now - timedelta(hours=settings.form_timeout_hours)
             ),
             "idle_conversations": await conversations.delete_idle_before(
                 db, now - days(settings.retain_conversations_days)

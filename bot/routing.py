@@ -1,7 +1,9 @@
 """Routes from an update to a feature handler.
 
-Order: unreadable messages, commands, button payloads, the active flow (form), text intents,
-then the fallback (the FAQ). A command or a button of another feature leaves the active flow.
+Order: group chats (their own route, else ignored), unreadable messages, commands, button
+payloads, the active flow, text intents, then the fallback (the FAQ). A command or a
+button of another feature leaves the active flow; a flow may keep some of them for itself
+(`keeps`), as a conversation held by a volunteer keeps everything but a few exits.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from bot.messages import Incoming, Reply
+from bot.config import Settings
+from bot.messages import ChatType, Incoming, Reply
 from bot.state import ConversationState
 from bot.turn import Turn
 from faq.normalize import normalize
@@ -18,6 +22,25 @@ from faq.normalize import normalize
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A multi-turn flow: its handler, how long it may sit idle, and what happens then.
+
+    `timeout(settings)` None means the flow never expires by itself (a subscription choice
+    or a conversation held by a volunteer set their own rules). `on_timeout` runs when the
+    person writes after the timeout; it returns what to say and leaves the state reset.
+    `exits` are commands and payload namespaces that may leave the flow; with
+    `exits_only`, nothing else leaves it (everything else goes to the flow's handler).
+    """
+
+    name: str
+    handler: Handler
+    timeout: Callable[[Settings], timedelta | None] = lambda settings: None
+    on_timeout: Handler | None = None
+    exits_only: bool = False
+    exits: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -49,7 +72,8 @@ class Router:
         self._commands: dict[str, Handler | str] = {}
         self._descriptions: dict[str, str] = {}
         self._payloads: dict[str, Handler] = {}
-        self._flows: dict[str, Handler] = {}
+        self._flows: dict[str, Flow] = {}
+        self._group: Handler | None = None
         self._deep_links: dict[str, str] = {}
         self._intents: list[tuple[str, Callable[[str, str], bool], Handler]] = []
         self._fallback: Handler | None = None
@@ -69,9 +93,34 @@ class Router:
         """Buttons whose payload starts with `namespace:`."""
         self._payloads[namespace] = handler
 
-    def flow(self, name: str, handler: Handler) -> None:
-        """Text typed while the conversation is in flow `name`."""
-        self._flows[name] = handler
+    def flow(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        timeout: Callable[[Settings], timedelta | None] = lambda settings: None,
+        on_timeout: Handler | None = None,
+        exits_only: Iterable[str] | None = None,
+    ) -> None:
+        """What is typed (and its own buttons) while the conversation is in flow `name`."""
+        self._flows[name] = Flow(
+            name,
+            handler,
+            timeout,
+            on_timeout,
+            exits_only=exits_only is not None,
+            exits=frozenset(exits_only or ()),
+        )
+
+    def flows(self) -> list[Flow]:
+        return list(self._flows.values())
+
+    def flow_named(self, name: str | None) -> Flow | None:
+        return self._flows.get(name or "")
+
+    def group(self, handler: Handler) -> None:
+        """Messages from group chats (the volunteer desk); without it they are ignored."""
+        self._group = handler
 
     def deep_link(self, name: str, payload: str) -> None:
         """`/start name` (a Telegram deep link) acts like pressing `payload`."""
@@ -105,6 +154,11 @@ class Router:
 
     def resolve(self, incoming: Incoming, state: ConversationState) -> tuple[Route, Incoming]:
         """Pick the route; may rewrite the update (a command alias becomes a button press)."""
+        if incoming.chat_type != ChatType.PRIVATE:
+            return Route("group", self._group or _ignore, False), incoming
+        held = self._flows.get(state.flow or "")
+        if held is not None and held.exits_only and not self._exits(held, incoming):
+            return Route(f"flow:{held.name}", held.handler, False), incoming
         if incoming.kind != "text" and incoming.payload is None:
             assert self._unsupported is not None
             return Route("unsupported", self._unsupported, False), incoming
@@ -114,8 +168,8 @@ class Router:
                 return self._resolve_command(incoming, state, *command)
         if incoming.payload is not None:
             namespace = namespace_of(incoming.payload)
-            if state.flow is not None and namespace == state.flow:
-                return Route(f"flow:{namespace}", self._flows[namespace], False), incoming
+            if state.flow is not None and namespace == state.flow and namespace in self._flows:
+                return Route(f"flow:{namespace}", self._flows[namespace].handler, False), incoming
             handler = self._payloads.get(namespace)
             if handler is not None:
                 return Route(f"payload:{namespace}", handler, state.flow is not None), incoming
@@ -123,7 +177,7 @@ class Router:
             # A stale or forged payload: treat it like unknown text, keep the flow.
             return Route("fallback", self._fallback, False), _as_text(incoming, "")
         if state.flow is not None and state.flow in self._flows:
-            return Route(f"flow:{state.flow}", self._flows[state.flow], False), incoming
+            return Route(f"flow:{state.flow}", self._flows[state.flow].handler, False), incoming
         text = incoming.text or ""
         padded = f" {normalize(text)} "
         for name, matches, handler in self._intents:
@@ -146,6 +200,22 @@ class Router:
             return Route(f"command:{name}", target, state.flow is not None), incoming
         assert self._fallback is not None
         return Route("fallback", self._fallback, False), incoming
+
+    def _exits(self, flow: Flow, incoming: Incoming) -> bool:
+        """Whether this update is one of the few that may leave an `exits_only` flow."""
+        if incoming.payload is not None:
+            return namespace_of(incoming.payload) in flow.exits or incoming.payload in flow.exits
+        command = parse_command(incoming.text or "") if incoming.text else None
+        if command is not None:
+            target = self._commands.get(command[0])
+            alias = target if isinstance(target, str) else None
+            return f"/{command[0]}" in flow.exits or (alias is not None and alias in flow.exits)
+        return False
+
+
+async def _ignore(turn: Turn) -> list[Reply]:
+    """Group chats without a group route: the bot stays silent."""
+    return []
 
 
 def _as_payload(incoming: Incoming, payload: str) -> Incoming:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import resource
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -19,19 +19,17 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppContext, Knowledge, build_app_context
 from bot.dispatcher import Dispatcher
+from bot.features import Feature, Job, Product, load_product
 from bot.logs import AcceptErrorThrottle
 from bot.outbox import OutboxSender
 from bot.retention import enforce_retention
+from bot.routing import Flow, Router
 from bot.webserver import Mount, bound_port, build_web_app, start_web
-from handlers.registry import build_router
-from handlers.signup import remind_tomorrow
 from storage.db import upgrade_schema
 
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3600
-# Day-before reminders for help sessions: queued once each (outbox dedupe key).
-SESSION_REMINDER_SECONDS = 600
 
 
 @dataclass
@@ -50,14 +48,28 @@ class Runtime:
         return None if self.web_runner is None else bound_port(self.web_runner)
 
 
+def router_for(features: Sequence[Feature]) -> Router:
+    """Every feature's routes, in the registry's order (intents are tried in that order)."""
+    router = Router()
+    for feature in features:
+        feature.register(router)
+    return router
+
+
 async def prepare(
-    settings: Settings, clock: Clock | None = None, knowledge: Knowledge | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    knowledge: Knowledge | None = None,
+    product: Product | None = None,
 ) -> tuple[AppContext, Dispatcher]:
-    """Build the context, upgrade the schema, and wire the router into a dispatcher."""
+    """Build the context, upgrade the schema, and wire the product's features in."""
+    product = product or load_product()
     app = build_app_context(settings, clock, knowledge)
+    app.features = product.features
+    app.available_features = product.available(settings)
     await upgrade_schema(app.engine)
     await app.load_secrets()
-    return app, Dispatcher(app, build_router())
+    return app, Dispatcher(app, router_for(product.features), product.texts)
 
 
 @asynccontextmanager
@@ -68,9 +80,10 @@ async def running(
     serve_web: bool = True,
     telegram_tuning: TelegramTuning | None = None,
     knowledge: Knowledge | None = None,
+    product: Product | None = None,
 ) -> AsyncIterator[Runtime]:
     """Run the whole bot inside the `async with` block (Telegram too when a token is set)."""
-    app, dispatcher = await prepare(settings, clock, knowledge)
+    app, dispatcher = await prepare(settings, clock, knowledge, product)
     runtime = Runtime(app, dispatcher, asyncio.Event())
     web_channel = WebChatChannel(app, dispatcher)
     app.channels[web_channel.name] = web_channel
@@ -89,15 +102,10 @@ async def running(
         sender = OutboxSender(app)
         await sender.recover()
         runtime.tasks.append(asyncio.create_task(sender.run(runtime.stop), name="outbox"))
-        runtime.tasks.append(
-            asyncio.create_task(_housekeeping(app, runtime.stop), name="housekeeping")
-        )
-        runtime.tasks.append(
-            asyncio.create_task(
-                _every(SESSION_REMINDER_SECONDS, runtime.stop, lambda: remind_tomorrow(app)),
-                name="session-reminders",
+        for job in _jobs(app, dispatcher):
+            runtime.tasks.append(
+                asyncio.create_task(_every(job, app, runtime.stop), name=f"job:{job.name}")
             )
-        )
         yield runtime
     finally:
         runtime.stop.set()
@@ -112,12 +120,12 @@ async def running(
         await app.close()
 
 
-async def serve_forever(settings: Settings) -> None:
+async def serve_forever(settings: Settings, product: Product | None = None) -> None:
     """`python -m bot run`: serve until SIGINT or SIGTERM."""
     _raise_file_limit()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(AcceptErrorThrottle())
-    async with running(settings) as runtime:
+    async with running(settings, product=product) as runtime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop.set)
         logger.info(
@@ -135,14 +143,20 @@ def _raise_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def _housekeeping(app: AppContext, stop: asyncio.Event) -> None:
-    """Once an hour: retention (bot/retention.py)."""
-    await _every(HOUSEKEEPING_SECONDS, stop, lambda: tidy_up(app))
+def _jobs(app: AppContext, dispatcher: Dispatcher) -> list[Job]:
+    """Housekeeping (the core's retention) and every feature's jobs."""
+    flows = dispatcher.router.flows()
+
+    async def housekeeping(app: AppContext) -> None:
+        await tidy_up(app, flows)
+
+    jobs = [Job("housekeeping", HOUSEKEEPING_SECONDS, housekeeping)]
+    return jobs + [job for feature in app.features for job in feature.jobs]
 
 
-async def tidy_up(app: AppContext) -> None:
-    """Drop what is no longer needed, as the retention settings say."""
-    removed = await enforce_retention(app)
+async def tidy_up(app: AppContext, flows: Sequence[Flow] = ()) -> None:
+    """Drop what is no longer needed, as the retention settings and flow timeouts say."""
+    removed = await enforce_retention(app, flows)
     if any(removed.values()):
         logger.info(
             "housekeeping removed %s",
@@ -150,11 +164,11 @@ async def tidy_up(app: AppContext) -> None:
         )
 
 
-async def _every(seconds: float, stop: asyncio.Event, job: Callable[[], Awaitable[None]]) -> None:
+async def _every(job: Job, app: AppContext, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            await job()
+            await job.run(app)
         except Exception:
-            logger.exception("periodic job failed")
+            logger.exception("periodic job %s failed", job.name)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
+            await asyncio.wait_for(stop.wait(), timeout=job.every)

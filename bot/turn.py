@@ -36,7 +36,7 @@ class Turn:
 
     @property
     def is_admin(self) -> bool:
-        return self.app.is_admin(self.incoming.user_id)
+        return self.app.is_admin(self.incoming.channel, self.incoming.user_id)
 
     async def notify(self, message: outbox.Message) -> bool:
         """Queue a message to someone else; it is sent after this turn commits."""

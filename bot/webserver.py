@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.context import AppContext
-from storage import inbox, outbox
+from storage import inbox, outbox_reports
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,8 @@ def build_web_app(app: AppContext, mounts: Iterable[Mount]) -> web.Application:
 
     async def healthz(request: web.Request) -> web.Response:
         try:
-            async with app.sessions() as db:
-                report = await outbox.status_report(db)
+            async with app.open_db() as db:
+                report = await outbox_reports.status_report(db)
                 inbox_counts = await inbox.counts(db)
         except Exception:
             logger.exception("health check: database unreachable")

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
+from bot.features import Feature
 from bot.messages import Reply
 from bot.routing import Router
 from bot.turn import Turn
 from handlers import texts
 
-FEATURE_NAMES = {
-    "signup": "Đăng ký buổi hỗ trợ",
-    "reminders": "Nhắc lịch 1–10/10",
-    "volunteer": "Gặp tình nguyện viên",
-}
 
+def placeholder(namespace: str, title: str) -> Feature:
+    """A feature that answers its menu button with an honest "not yet"."""
 
-def _placeholder(feature: str) -> Reply:
-    return texts.coming_soon(FEATURE_NAMES[feature])
+    async def not_yet(turn: Turn) -> list[Reply]:
+        return [texts.coming_soon(title)]
 
+    def register(router: Router) -> None:
+        router.payload(namespace, not_yet)
 
-def register(router: Router, features: tuple[str, ...]) -> None:
-    """Register a placeholder for each named feature that has no module yet."""
-    for feature in features:
-
-        async def handler(turn: Turn, feature: str = feature) -> list[Reply]:
-            return [_placeholder(feature)]
-
-        router.payload(feature, handler)
+    return Feature(name=f"{namespace}-placeholder", register=register)

@@ -1,17 +1,22 @@
-"""Wires every feature module into one Router."""
+"""The product: every feature, in order, and the texts the core is given.
+
+Adding a feature is one line here (intents are tried in this order, so put specific
+phrases before general ones) and its own package; see README "Adding a feature".
+"""
 
 from __future__ import annotations
 
-from bot.routing import Router
+from bot.features import Feature, Product
 from handlers import coming_soon, faq, menu, mydata, signup
+from handlers.texts import CORE_TEXTS
 
+FEATURES: tuple[Feature, ...] = (
+    menu.feature,
+    faq.feature,
+    mydata.feature,
+    signup.feature,
+    coming_soon.placeholder("reminders", "Nhắc lịch 1–10/10"),
+    coming_soon.placeholder("volunteer", "Gặp tình nguyện viên"),
+)
 
-def build_router() -> Router:
-    """The router with all features registered; the order of intents matters."""
-    router = Router()
-    menu.register(router)
-    faq.register(router)
-    mydata.register(router, sources=(signup.PERSONAL_DATA,))
-    signup.register(router)
-    coming_soon.register(router, ("reminders", "volunteer"))
-    return router
+PRODUCT = Product(features=FEATURES, texts=CORE_TEXTS)

@@ -1,11 +1,13 @@
-"""Every Vietnamese text the core shows citizens, in one place.
+"""Shared Vietnamese texts: the main menu, buttons, and what the core and forms say.
 
-Feature modules keep their longer texts next to them only when they are specific to that
-feature; shared wording (buttons, apologies, menus) lives here.
+Each feature keeps its own texts in its own texts module; wording several features share
+(menu buttons, apologies) and the texts handed to the core (CORE_TEXTS) live here.
 """
 
 from __future__ import annotations
 
+from bot.features import CoreTexts
+from bot.forms import FormTexts
 from bot.messages import Button, Reply
 
 BOT_NAME = "Trợ lý Chuyển đổi số"
@@ -138,3 +140,19 @@ def message_too_long(limit: int) -> Reply:
         "giúp tôi nhé, ví dụ: “quên mật khẩu VNeID”.",
         (TOPICS_BUTTON, VOLUNTEER_BUTTON),
     )
+
+
+FORM_TEXTS = FormTexts(
+    back=BUTTON_BACK,
+    cancel=BUTTON_CANCEL,
+    cancelled=form_cancelled(),
+    at_first_step=form_at_first_step(),
+)
+
+CORE_TEXTS = CoreTexts(
+    apology=error_apology(),
+    empty=empty_message(),
+    too_long=message_too_long,
+    slow_down=slow_down(),
+    goodbye="Tạm biệt! Hẹn gặp lại bạn.",
+)

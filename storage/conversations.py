@@ -75,11 +75,11 @@ async def conversation_data(session: AsyncSession, channel: str, chat_id: str) -
     return dict(data or {})
 
 
-async def clear_stale_forms(session: AsyncSession, cutoff: datetime) -> int:
-    """Reset conversations left in a form since before `cutoff`; returns how many."""
-    result = await session.execute(
+async def clear_idle_flow(db: AsyncSession, flow: str, cutoff: datetime) -> int:
+    """Reset conversations left in `flow` since before `cutoff`; returns how many."""
+    result = await db.execute(
         update(Conversation)
-        .where(Conversation.flow.is_not(None), Conversation.updated_at < cutoff)
+        .where(Conversation.flow == flow, Conversation.updated_at < cutoff)
         .values(flow=None, step=None, data={})
     )
     return rowcount(result)

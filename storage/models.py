@@ -195,8 +195,16 @@ class AppSecret(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SignupStatus(StrEnum):
+    """A sign-up's place: a seat, the queue, or given up."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
 # A person may hold one confirmed-or-waitlisted sign-up per session; cancelled ones don't count.
-ACTIVE_SIGNUP = text("status IN ('confirmed', 'waitlisted')")
+ACTIVE_SIGNUP = text(f"status IN ('{SignupStatus.CONFIRMED}', '{SignupStatus.WAITLISTED}')")
 
 
 class HelpSession(Base):
@@ -247,8 +255,7 @@ class Signup(Base):
     phone: Mapped[str] = mapped_column(String(16))
     need: Mapped[str] = mapped_column(String(300), default="")
     code: Mapped[str] = mapped_column(String(8))
-    # confirmed | waitlisted | cancelled
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[SignupStatus] = mapped_column(String(16))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

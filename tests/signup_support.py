@@ -7,9 +7,9 @@ import datetime as dt
 from bot.clock import VN_TZ
 from bot.context import AppContext
 from bot.messages import Reply
-from storage import signups
+from storage import help_sessions, signups
+from storage.help_sessions import SessionSpec
 from storage.models import Signup
-from storage.signups import SessionSpec
 from tests.support import Chat
 
 TOPICS = ("Cài đặt, kích hoạt VNeID", "Thanh toán bằng mã QR")
@@ -45,10 +45,10 @@ async def add_sessions(app: AppContext, *specs: SessionSpec) -> dict[str, int]:
     """Import sessions; returns slug -> database id."""
     now = app.clock.now()
     async with app.transaction() as db:
-        report = await signups.import_sessions(db, specs, now)
+        report = await help_sessions.import_sessions(db, specs, now)
         assert not report.refused
-    async with app.sessions() as db:
-        rows = await signups.all_sessions(db)
+    async with app.open_db() as db:
+        rows = await help_sessions.all_sessions(db)
     return {seats.session.slug: seats.session.id for seats in rows}
 
 
@@ -77,5 +77,5 @@ async def book_via_chat(chat: Chat, session_id: int, **kwargs: str) -> list[Repl
 
 async def rows(app: AppContext) -> list[Signup]:
     """Every sign-up row, in id order."""
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         return [s for s, _h in await signups.export_rows(db)]

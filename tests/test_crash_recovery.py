@@ -25,10 +25,10 @@ from bot.clock import VN_TZ, SystemClock
 from bot.config import Settings
 from bot.context import Knowledge
 from bot.runtime import prepare
-from handlers.signup import promotion_message
-from storage import outbox, signups
+from handlers.signup.notices import promotion_message
+from storage import help_sessions, outbox, signups
+from storage.help_sessions import SessionSpec
 from storage.models import OutboxMessage, OutboxStatus
-from storage.signups import SessionSpec
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.processes import BotProcess
 
@@ -84,9 +84,9 @@ async def queue_promotions(settings: Settings, knowledge: Knowledge, people: int
     app, _ = await prepare(settings, knowledge=knowledge)
     try:
         async with app.transaction() as db:
-            await signups.import_sessions(db, [session(1)], now)
+            await help_sessions.import_sessions(db, [session(1)], now)
         async with app.transaction() as db:
-            session_id = (await signups.all_sessions(db))[0].session.id
+            session_id = (await help_sessions.all_sessions(db))[0].session.id
             for index in range(people + 1):
                 await signups.book(
                     db,
@@ -100,7 +100,7 @@ async def queue_promotions(settings: Settings, knowledge: Knowledge, people: int
                     now=now,
                 )
         async with app.transaction() as db:
-            report = await signups.import_sessions(db, [session(people + 1)], now)
+            report = await help_sessions.import_sessions(db, [session(people + 1)], now)
             for held, person in report.promoted:
                 await outbox.enqueue(db, promotion_message(held, person), now)
         return [int(person.chat_id) for _, person in report.promoted]
@@ -111,7 +111,7 @@ async def queue_promotions(settings: Settings, knowledge: Knowledge, people: int
 async def outbox_rows(settings: Settings, knowledge: Knowledge) -> list[OutboxMessage]:
     app, _ = await prepare(settings, knowledge=knowledge)
     try:
-        async with app.sessions() as db:
+        async with app.open_db() as db:
             return list((await db.execute(select(OutboxMessage))).scalars().all())
     finally:
         await app.close()

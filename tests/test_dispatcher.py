@@ -15,6 +15,7 @@ from bot.routing import Router
 from bot.runtime import prepare
 from bot.turn import Turn
 from handlers import texts
+from handlers.texts import CORE_TEXTS
 from tests.support import Chat, joined, payloads
 
 
@@ -58,7 +59,7 @@ def incoming(chat: str, text: str, message_id: str | None = None) -> Incoming:
 
 async def test_duplicate_update_is_handled_once(app: AppContext) -> None:
     recorder = Recorder(delay=0)
-    dispatcher = Dispatcher(app, recorder.router())
+    dispatcher = Dispatcher(app, recorder.router(), CORE_TEXTS)
     first = await dispatcher.handle(incoming("a", "hello", "u-1"))
     again = await dispatcher.handle(incoming("a", "hello", "u-1"))
     assert [r.text for r in first] == ["hello #1"]
@@ -68,7 +69,7 @@ async def test_duplicate_update_is_handled_once(app: AppContext) -> None:
 
 async def test_concurrent_duplicates_are_handled_once(app: AppContext) -> None:
     recorder = Recorder(delay=0.01)
-    dispatcher = Dispatcher(app, recorder.router())
+    dispatcher = Dispatcher(app, recorder.router(), CORE_TEXTS)
     same = incoming("a", "x", "same")
     results = await asyncio.gather(*(dispatcher.handle(same) for _ in range(5)))
     assert sum(1 for r in results if r) == 1
@@ -77,7 +78,7 @@ async def test_concurrent_duplicates_are_handled_once(app: AppContext) -> None:
 
 async def test_one_at_a_time_per_conversation_in_arrival_order(app: AppContext) -> None:
     recorder = Recorder(delay=0.01)
-    dispatcher = Dispatcher(app, recorder.router())
+    dispatcher = Dispatcher(app, recorder.router(), CORE_TEXTS)
     messages = [incoming(chat, f"{chat}{i}", f"{chat}-{i}") for i in range(6) for chat in "ab"]
     results = await asyncio.gather(*(dispatcher.handle(m) for m in messages))
     assert recorder.max_active_per_chat == 1
@@ -96,7 +97,7 @@ async def test_error_boundary_apologises_and_next_message_works(
 ) -> None:
     recorder = Recorder(delay=0)
     recorder.fail_on = {"explode"}
-    dispatcher = Dispatcher(app, recorder.router())
+    dispatcher = Dispatcher(app, recorder.router(), CORE_TEXTS)
     await dispatcher.handle(incoming("a", "one"))
     failed = await dispatcher.handle(incoming("a", "explode"))
     assert failed == [texts.error_apology()]
@@ -111,11 +112,13 @@ async def test_state_survives_a_restart(
 ) -> None:
     recorder = Recorder(delay=0)
     app, _ = await prepare(settings, clock, knowledge)
-    await Dispatcher(app, recorder.router()).handle(incoming("a", "before"))
+    await Dispatcher(app, recorder.router(), CORE_TEXTS).handle(incoming("a", "before"))
     await app.close()
     app, _ = await prepare(settings, clock, knowledge)
     try:
-        replies = await Dispatcher(app, recorder.router()).handle(incoming("a", "after"))
+        replies = await Dispatcher(app, recorder.router(), CORE_TEXTS).handle(
+            incoming("a", "after")
+        )
     finally:
         await app.close()
     assert [r.text for r in replies] == ["after #2"]
@@ -174,6 +177,6 @@ async def test_placeholder_features_say_so_honestly(chat: Chat) -> None:
 async def test_a_failed_update_is_not_retried_on_redelivery(app: AppContext) -> None:
     recorder = Recorder(delay=0)
     recorder.fail_on = {"explode"}
-    dispatcher = Dispatcher(app, recorder.router())
+    dispatcher = Dispatcher(app, recorder.router(), CORE_TEXTS)
     assert await dispatcher.handle(incoming("a", "explode", "u-9")) == [texts.error_apology()]
     assert await dispatcher.handle(incoming("a", "explode", "u-9")) == []

@@ -27,7 +27,7 @@ OTHER = "keep-me-9876543210"
 async def everything(app: AppContext) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, as dicts (the test looks through all of them)."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         for table in Base.metadata.sorted_tables:
             rows = (await db.execute(select(table))).mappings().all()
             tables[table.name] = [dict(row) for row in rows]
@@ -105,12 +105,12 @@ async def test_retention_trims_what_grows(
     assert rows["signups"] and rows["unanswered_questions"]
     await OutboxSender(app).send_due()
     clock.advance(timedelta(days=120))
-    await tidy_up(app)
+    await tidy_up(app, dispatcher.router.flows())
     rows = await everything(app)
     assert rows["signups"] == []  # 90 days after the session ended
     assert [row["reply"]["text"] for row in rows["outbox"]] == ["later"]  # pending is kept
     assert rows["conversations"] == []  # idle for 90 days outside any form
     assert rows["unanswered_questions"]  # kept for a year
     clock.advance(timedelta(days=300))
-    await tidy_up(app)
+    await tidy_up(app, dispatcher.router.flows())
     assert (await everything(app))["unanswered_questions"] == []

@@ -25,7 +25,7 @@ async def test_suggestion_buttons_lead_to_answers(chat: Chat, app: AppContext) -
     assert entry is not None
     answer = await chat.press(suggestions[0])
     assert entry.answer.strip() in joined(answer)
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         stored = await unanswered.list_since(db)
     assert [(row.text, row.action) for row in stored] == [("định danh", "suggest")]
 
@@ -46,7 +46,7 @@ async def test_out_of_scope_falls_back_honestly(chat: Chat, app: AppContext) -> 
     assert "chưa có thông tin" in joined(replies)
     assert texts.PAYLOAD_VOLUNTEER in payloads(replies)
     assert texts.PAYLOAD_TOPICS in payloads(replies)
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         stored = await unanswered.list_since(db)
     assert [row.action for row in stored] == ["fallback"]
 
@@ -54,7 +54,7 @@ async def test_out_of_scope_falls_back_honestly(chat: Chat, app: AppContext) -> 
 async def test_smalltalk_is_not_an_faq_guess(chat: Chat, app: AppContext) -> None:
     assert "Xin chào" in joined(await chat.say("chào bạn"))
     assert "Không có gì" in joined(await chat.say("cảm ơn nhiều"))
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         assert list(await unanswered.list_since(db)) == []
 
 
@@ -78,7 +78,7 @@ async def test_stale_faq_button_falls_back(chat: Chat) -> None:
 
 async def test_numbers_typed_in_questions_are_not_stored(chat: Chat, app: AppContext) -> None:
     await chat.say("số cccd của tôi 052123456789 sđt 0912 345 678 thì sao")
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         [row] = await unanswered.list_since(db)
     assert "052123456789" not in row.text and "345 678" not in row.text
     assert row.text.count("[số đã ẩn]") == 2

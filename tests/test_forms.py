@@ -12,6 +12,7 @@ from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.turn import Turn
 from handlers import menu, texts
+from handlers.texts import CORE_TEXTS, FORM_TEXTS
 from tests.support import Chat, joined, payloads
 
 
@@ -34,7 +35,9 @@ def build_form() -> Form:
         name = form.answers(turn)["name"]
         return Finish((Reply(f"Xong: {name} thích {answer.choice.split(':')[1]}"),))
 
-    form = Form("demo", [Step("name", ask_name, got_name), Step("color", ask_color, got_color)])
+    form = Form(
+        "demo", [Step("name", ask_name, got_name), Step("color", ask_color, got_color)], FORM_TEXTS
+    )
     return form
 
 
@@ -48,15 +51,24 @@ def build_router(form: Form) -> Router:
     async def echo(turn: Turn) -> list[Reply]:
         return [Reply(f"echo {turn.text}")]
 
+    async def expired(turn: Turn) -> list[Reply]:
+        return [texts.form_expired()]
+
     router.command("demo", begin)
-    router.flow("demo", form.handle)
+    # The flow states its own timeout and what to say when it passes.
+    router.flow(
+        "demo",
+        form.handle,
+        timeout=lambda settings: timedelta(hours=settings.form_timeout_hours),
+        on_timeout=expired,
+    )
     router.payload("demo", form.handle)
     router.fallback(echo)
     return router
 
 
 async def test_full_form_with_retry_and_back(app: AppContext) -> None:
-    chat = Chat(Dispatcher(app, build_router(build_form())))
+    chat = Chat(Dispatcher(app, build_router(build_form()), CORE_TEXTS))
     assert joined(await chat.say("/demo")) == "Tên?"
     retry = await chat.say("A")
     assert joined(retry) == "Tên ngắn quá"
@@ -74,14 +86,14 @@ async def test_full_form_with_retry_and_back(app: AppContext) -> None:
 
 
 async def test_cancel_by_word_without_diacritics(app: AppContext) -> None:
-    chat = Chat(Dispatcher(app, build_router(build_form())))
+    chat = Chat(Dispatcher(app, build_router(build_form()), CORE_TEXTS))
     await chat.say("/demo")
     assert await chat.say("HUỶ") == [texts.form_cancelled()]
     assert joined(await chat.say("An")) == "echo An"
 
 
 async def test_another_menu_button_leaves_the_form(app: AppContext) -> None:
-    chat = Chat(Dispatcher(app, build_router(build_form())))
+    chat = Chat(Dispatcher(app, build_router(build_form()), CORE_TEXTS))
     await chat.say("/demo")
     await chat.press(texts.PAYLOAD_MENU)
     assert joined(await chat.say("An")) == "echo An"
@@ -91,10 +103,10 @@ async def test_form_survives_restart_and_expires_when_abandoned(
     app: AppContext, clock: ManualClock
 ) -> None:
     form = build_form()
-    chat = Chat(Dispatcher(app, build_router(form)))
+    chat = Chat(Dispatcher(app, build_router(form), CORE_TEXTS))
     await chat.say("/demo")
     await chat.say("An")
-    restarted = Chat(Dispatcher(app, build_router(form)))
+    restarted = Chat(Dispatcher(app, build_router(form), CORE_TEXTS))
     assert "Xong: An" in joined(await restarted.press("demo:color:red"))
     await restarted.say("/demo")
     clock.advance(timedelta(hours=app.settings.form_timeout_hours + 1))
@@ -120,7 +132,9 @@ async def test_answers_persist_when_consecutive_steps_show_the_same_buttons(
 
         return Step(name, ask, receive)
 
-    form = Form("three", [text_step("a", "b"), text_step("b", "c"), text_step("c", None)])
+    form = Form(
+        "three", [text_step("a", "b"), text_step("b", "c"), text_step("c", None)], FORM_TEXTS
+    )
     router = Router()
 
     async def begin(turn: Turn) -> list[Reply]:
@@ -130,7 +144,7 @@ async def test_answers_persist_when_consecutive_steps_show_the_same_buttons(
     router.flow("three", form.handle)
     router.payload("three", form.handle)
     router.fallback(begin)
-    chat = Chat(Dispatcher(app, router))
+    chat = Chat(Dispatcher(app, router, CORE_TEXTS))
     await chat.say("/three")
     await chat.say("1")
     await chat.say("2")

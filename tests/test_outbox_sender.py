@@ -10,7 +10,7 @@ from bot.clock import ManualClock
 from bot.context import AppContext
 from bot.messages import Reply
 from bot.outbox import MAX_ATTEMPTS, OutboxSender
-from storage import outbox
+from storage import outbox, outbox_reports
 from storage.conversations import is_blocked, load_conversation
 from storage.models import InDoubtPolicy, OutboxMessage
 from tests.support import FakeChannel
@@ -20,14 +20,14 @@ UNREACHABLE, IN_DOUBT, CANCELLED = "unreachable", "in_doubt", "cancelled"
 
 
 async def queue(app: AppContext, chat_id: str, text: str, **fields: Any) -> None:
-    async with app.sessions() as db, db.begin():
+    async with app.open_db() as db, db.begin():
         message = outbox.Message("fake", chat_id, Reply(text).to_dict(), **fields)
         await outbox.enqueue(db, message, app.clock.now())
 
 
 async def statuses(app: AppContext) -> dict[str, int]:
-    async with app.sessions() as db:
-        return (await outbox.status_report(db)).by_status
+    async with app.open_db() as db:
+        return (await outbox_reports.status_report(db)).by_status
 
 
 async def test_delivers_in_order(app: AppContext, fake_channel: FakeChannel) -> None:
@@ -70,14 +70,14 @@ async def test_temporary_failures_back_off_then_give_up(
 async def test_blocked_recipient_is_marked_unreachable(
     app: AppContext, fake_channel: FakeChannel
 ) -> None:
-    async with app.sessions() as db, db.begin():
+    async with app.open_db() as db, db.begin():
         await load_conversation(db, "fake", "a", app.clock.now())
     fake_channel.failures = [RecipientUnreachable("bot was blocked by the user")]
     await queue(app, "a", "hello")
     await queue(app, "b", "other")
     await OutboxSender(app).send_due()
     assert await statuses(app) == {UNREACHABLE: 1, SENT: 1}
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         assert await is_blocked(db, "fake", "a")
 
 
@@ -101,7 +101,7 @@ async def test_a_crash_leaves_only_the_row_on_the_wire_in_doubt(
     for i in range(5):
         await queue(app, f"c{i}", f"never tried {i}")
     lease = timedelta(minutes=1)
-    async with app.sessions() as db, db.begin():
+    async with app.open_db() as db, db.begin():
         rows = await outbox.claim(db, "dead", app.clock.now(), lease, 10, ["fake"])
         for row in rows[:2]:  # both on the wire...
             await outbox.begin_send(db, row.id, "dead", app.clock.now(), lease)
@@ -126,7 +126,7 @@ async def test_a_row_withdrawn_while_waiting_is_not_sent(
 ) -> None:
     await queue(app, "a", "reminder", source="campaign:test")
     sender = OutboxSender(app)
-    async with app.sessions() as db, db.begin():
+    async with app.open_db() as db, db.begin():
         (row,) = await outbox.claim(
             db, sender.owner, app.clock.now(), timedelta(minutes=1), 10, ["fake"]
         )

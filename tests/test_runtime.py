@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.context import AppContext
+from bot.dispatcher import Dispatcher
 from bot.messages import Reply
 from bot.outbox import OutboxSender
 from bot.runtime import tidy_up
@@ -17,8 +18,9 @@ from tests.support import FakeChannel
 
 
 async def test_tidy_up_clears_abandoned_forms_and_old_update_ids(
-    app: AppContext, clock: ManualClock
+    app: AppContext, dispatcher: Dispatcher, clock: ManualClock
 ) -> None:
+    """Each flow's own timeout: the sign-up form is cleared after FORM_TIMEOUT_HOURS."""
     async with app.transaction() as db:
         old = await load_conversation(db, "fake", "old", clock.now())
         old.flow, old.step, old.data = "signup", "phone", {"answers": {"name": "Nguyễn Văn An"}}
@@ -27,7 +29,7 @@ async def test_tidy_up_clears_abandoned_forms_and_old_update_ids(
     async with app.transaction() as db:
         recent = await load_conversation(db, "fake", "recent", clock.now())
         recent.flow, recent.step, recent.data = "signup", "name", {"answers": {}}
-    await tidy_up(app)
+    await tidy_up(app, dispatcher.router.flows())
     async with app.transaction() as db:
         old = await load_conversation(db, "fake", "old", clock.now())
         recent = await load_conversation(db, "fake", "recent", clock.now())
@@ -35,7 +37,7 @@ async def test_tidy_up_clears_abandoned_forms_and_old_update_ids(
     assert (old.flow, old.step, old.data) == (None, None, {})
     assert (recent.flow, recent.step) == ("signup", "name")
     clock.advance(timedelta(days=3))
-    await tidy_up(app)
+    await tidy_up(app, dispatcher.router.flows())
     async with app.transaction() as db:
         assert await claim_update(db, "fake", "u1", clock.now())  # forgotten after 3 days
 

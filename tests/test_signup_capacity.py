@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.outbox import OutboxSender
-from storage import signups
-from storage.models import OutboxMessage
+from storage import help_sessions, signups
+from storage.models import HelpSession, OutboxMessage
 from tests.signup_support import add_sessions, book_via_chat, rows, spec
 from tests.support import Chat, FakeChannel, joined
 
@@ -46,7 +48,7 @@ def raw_transaction(app: AppContext) -> Transaction:
 
     @asynccontextmanager
     async def open_one() -> AsyncIterator[AsyncSession]:
-        async with app.sessions() as db, db.begin():
+        async with app.open_db() as db, db.begin():
             yield db
 
     return open_one
@@ -68,13 +70,13 @@ async def confirm_many(app: AppContext, transaction: Transaction, label: str) ->
         f"in {elapsed:.2f} s"
     )
     assert counted == {"confirmed": 20, "waitlisted": 180}
-    async with app.sessions() as db:
-        seats = await signups.session_seats(db, ids["busy"])
+    async with app.open_db() as db:
+        seats = await help_sessions.session_seats(db, ids["busy"])
     assert seats is not None and (seats.confirmed, seats.waitlisted, seats.free) == (20, 180, 0)
     waitlisted = sorted(
         [r for r in await rows(app) if r.status == "waitlisted"], key=lambda r: r.id
     )
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         positions = [await signups.waitlist_position(db, r) for r in waitlisted]
     assert positions == list(range(1, 181))
     assert len({r.code for r in await rows(app)}) == 200
@@ -89,11 +91,44 @@ async def test_database_lock_alone_prevents_overbooking(app: AppContext) -> None
     await confirm_many(app, raw_transaction(app), "database lock only")
 
 
-async def test_a_second_booking_waits_for_the_first_transaction(app: AppContext) -> None:
-    """The session lock is held until commit: FOR UPDATE (PostgreSQL), BEGIN IMMEDIATE (SQLite)."""
+async def someone_else_can_lock(app: AppContext, session_id: int) -> bool:
+    """Whether another connection could take the booking lock right now, without waiting:
+    FOR UPDATE NOWAIT on PostgreSQL, BEGIN IMMEDIATE with no busy timeout on SQLite."""
+    if app.engine.dialect.name == "sqlite":
+        return await asyncio.to_thread(_sqlite_writer_free, str(app.engine.url.database))
+    async with app.engine.connect() as connection:
+        try:
+            await connection.execute(
+                select(HelpSession.id)
+                .where(HelpSession.id == session_id)
+                .with_for_update(nowait=True)
+            )
+        except DBAPIError:
+            return False
+        finally:
+            await connection.rollback()
+    return True
+
+
+def _sqlite_writer_free(path: str) -> bool:
+    connection = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    except sqlite3.OperationalError:  # "database is locked"
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+async def test_a_booking_holds_the_session_lock_until_it_commits(app: AppContext) -> None:
+    """The session lock is held until commit: FOR UPDATE (PostgreSQL), BEGIN IMMEDIATE
+    (SQLite); so a second booking can only count seats after the first one's insert."""
     ids = await add_sessions(app, spec("one-seat", capacity=1))
     now = app.clock.now()
     open_one = raw_transaction(app)
+    assert await someone_else_can_lock(app, ids["one-seat"])
     async with open_one() as first:
         booking = await signups.book(
             first,
@@ -106,12 +141,10 @@ async def test_a_second_booking_waits_for_the_first_transaction(app: AppContext)
             consent_at=now,
             now=now,
         )
-        assert booking.status == "confirmed"
-        second = asyncio.create_task(book_in_own_transaction(open_one, ids["one-seat"], 2, now))
-        await asyncio.sleep(0.3)
-        # Still blocked: it can only finish after the first transaction commits.
-        assert not second.done()
-    assert await second == "waitlisted"
+        assert booking.status == signups.BookingOutcome.CONFIRMED
+        assert not await someone_else_can_lock(app, ids["one-seat"])
+    assert await someone_else_can_lock(app, ids["one-seat"])
+    assert await book_in_own_transaction(open_one, ids["one-seat"], 2, now) == "waitlisted"
 
 
 async def test_cancelling_promotes_the_first_waiting_and_tells_them_on_their_channel(
@@ -129,7 +162,7 @@ async def test_cancelling_promotes_the_first_waiting_and_tells_them_on_their_cha
     assert "Đã hủy" in joined(replies)
     statuses = {r.chat_id: r.status for r in await rows(app)}
     assert statuses == {"holder": "cancelled", "waiting-1": "confirmed", "waiting-2": "waitlisted"}
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         [notice] = (await db.execute(select(OutboxMessage))).scalars().all()
     assert (notice.channel, notice.chat_id) == ("fake", "waiting-1")
     assert app.outbox_wakeup.is_set()

@@ -14,7 +14,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import AppContext, Knowledge
 from bot.runtime import Runtime, running
-from storage import signups
+from storage.models import SignupStatus
 from tests.fake_telegram import FakeTelegram
 from tests.signup_support import add_sessions, rows, spec
 from tests.test_telegram import TUNING, telegram_settings
@@ -90,7 +90,11 @@ async def test_book_view_and_cancel_on_telegram(
     cancelled = await next_message()
     assert "hủy" in text_of(cancelled).lower()
     [row] = await rows(runtime.app)
-    assert (row.channel, row.chat_id, row.status) == ("telegram", str(CITIZEN), signups.CANCELLED)
+    assert (row.channel, row.chat_id, row.status) == (
+        "telegram",
+        str(CITIZEN),
+        SignupStatus.CANCELLED,
+    )
 
 
 async def test_book_view_and_cancel_on_the_web_chat(
@@ -128,4 +132,4 @@ async def test_book_view_and_cancel_on_the_web_chat(
     ok = next(p for p in payloads(confirm) if p.startswith("signup:dropok:"))
     await send(payload=ok)
     [row] = await rows(app)
-    assert (row.channel, row.status) == ("web", signups.CANCELLED)
+    assert (row.channel, row.status) == ("web", SignupStatus.CANCELLED)

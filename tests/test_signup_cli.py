@@ -16,13 +16,13 @@ from sqlalchemy.engine import Connection
 
 from bot import cli
 from bot.clock import VN_TZ, ManualClock
-from bot.commands.sessions import export_csv, import_file, list_sessions
 from bot.config import Settings
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
-from bot.sessions_yaml import campaign_year
-from handlers.signup import queue_day_before_reminders
-from storage import signups
+from handlers.signup.cli import export_csv, import_file, list_sessions
+from handlers.signup.notices import queue_day_before_reminders
+from handlers.signup.sessions_file import campaign_year
+from storage import help_sessions, signups
 from storage.db import _alembic_config, create_engine
 from storage.models import Base, OutboxMessage
 from tests.signup_support import add_sessions, book_via_chat, rows, spec
@@ -88,8 +88,8 @@ def test_campaign_year_is_the_next_october_to_come() -> None:
 async def test_sample_file_imports_upcoming_sessions(app: AppContext, settings: Settings) -> None:
     code, output = await run_import(settings, SAMPLE)
     assert code == 0 and "created 10" in output
-    async with app.sessions() as db:
-        sessions = [s.session for s in await signups.all_sessions(db)]
+    async with app.open_db() as db:
+        sessions = [s.session for s in await help_sessions.all_sessions(db)]
     assert len({s.commune for s in sessions}) >= 5
     for session in sessions:
         local = session.starts_at.astimezone(VN_TZ)
@@ -108,16 +108,16 @@ async def test_import_creates_updates_and_is_idempotent(
     assert "created 0, updated 0, unchanged 2" in (await run_import(settings, write(tmp_path)))[1]
     _, output = await run_import(settings, write(tmp_path, title_b="Buổi B mới"))
     assert "updated 1, unchanged 1" in output
-    async with app.sessions() as db:
-        b = await signups.session_by_slug(db, "b")
-        a = await signups.session_by_slug(db, "a")
+    async with app.open_db() as db:
+        b = await help_sessions.session_by_slug(db, "b")
+        a = await help_sessions.session_by_slug(db, "a")
     assert b is not None and b.title == "Buổi B mới"
     assert a is not None and a.starts_at.astimezone(VN_TZ).strftime("%d/%m %H:%M") == "03/10 07:30"
     assert a.ends_at.astimezone(VN_TZ).strftime("%H:%M") == "11:00"  # unquoted 11:00 in YAML
     _, output = await run_import(settings, write(tmp_path, title_b="X"), dry_run=True)
     assert "dry run" in output
-    async with app.sessions() as db:
-        assert (await signups.session_by_slug(db, "b")).title == "Buổi B mới"  # type: ignore[union-attr]
+    async with app.open_db() as db:
+        assert (await help_sessions.session_by_slug(db, "b")).title == "Buổi B mới"  # type: ignore[union-attr]
 
 
 async def test_capacity_below_confirmed_is_refused_and_raising_it_promotes(
@@ -134,13 +134,13 @@ async def test_capacity_below_confirmed_is_refused_and_raising_it_promotes(
     code, _ = await run_import(settings, write(tmp_path, capacity_a=1, title_b="changed"))
     assert code == 1
     assert "capacity 1 is below the 2 confirmed" in capsys.readouterr().err
-    async with app.sessions() as db:
-        assert (await signups.session_by_slug(db, "a")).capacity == 2  # type: ignore[union-attr]
-        assert (await signups.session_by_slug(db, "b")).title == "Buổi B"  # type: ignore[union-attr]
+    async with app.open_db() as db:
+        assert (await help_sessions.session_by_slug(db, "a")).capacity == 2  # type: ignore[union-attr]
+        assert (await help_sessions.session_by_slug(db, "b")).title == "Buổi B"  # type: ignore[union-attr]
     code, output = await run_import(settings, write(tmp_path, capacity_a=3))
     assert code == 0 and "promoted from waitlist 1" in output
     assert {r.chat_id: r.status for r in await rows(app)}["p3"] == "confirmed"
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         [notice] = (await db.execute(select(OutboxMessage))).scalars().all()
     assert notice.chat_id == "p3" and "Tin vui" in notice.reply["text"]
 
@@ -159,8 +159,8 @@ async def test_sessions_with_signups_are_never_silently_deleted(
     assert "kept (not in file) 1" in output
     code, _ = await run_import(settings, write(tmp_path, only_b=True), prune=True)
     assert code == 1 and "a: not in the file but has 1 active sign-up" in capsys.readouterr().err
-    async with app.sessions() as db:
-        assert await signups.session_by_slug(db, "a") is not None
+    async with app.open_db() as db:
+        assert await help_sessions.session_by_slug(db, "a") is not None
     [row] = await rows(app)
     async with app.transaction() as db:
         await signups.cancel(db, row.id, app.clock.now())
@@ -261,7 +261,7 @@ async def test_day_before_reminder_is_queued_once(
     assert await queue_day_before_reminders(app, at(2, 7)) == 0  # too early in the morning
     assert await queue_day_before_reminders(app, at(2, 9)) == 1
     assert await queue_day_before_reminders(app, at(2, 10)) == 0  # already queued
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         [reminder] = (await db.execute(select(OutboxMessage))).scalars().all()
     holder = next(r for r in await rows(app) if r.chat_id == "holder")
     assert reminder.dedupe_key == f"session-reminder:{holder.id}"
@@ -270,7 +270,7 @@ async def test_day_before_reminder_is_queued_once(
     clock.set(at(2, 11))
     await Chat(dispatcher, "holder").press(f"signup:dropok:{holder.id}")
     assert await queue_day_before_reminders(app, at(2, 12)) == 1
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         keys = [
             m.chat_id
             for m in (await db.execute(select(OutboxMessage))).scalars().all()

@@ -11,9 +11,11 @@ from bot.clock import format_local
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.messages import Reply
+from bot.runtime import router_for
 from handlers import texts
-from handlers.registry import build_router
-from handlers.signup import clean_name, code_in, normalize_phone
+from handlers.registry import FEATURES
+from handlers.signup.validation import clean_name, code_in, normalize_phone
+from handlers.texts import CORE_TEXTS
 from storage import signups
 from storage.models import Conversation, OutboxMessage
 from tests.signup_support import add_sessions, book_via_chat, rows, spec, walk_to_summary
@@ -123,7 +125,7 @@ async def test_declining_consent_stores_nothing(app: AppContext, chat: Chat) -> 
     assert "chưa lưu thông tin nào" in joined(replies)
     assert_way_out(replies)
     assert await rows(app) == []
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         conversation = (await db.execute(select(Conversation))).scalar_one()
     assert conversation.flow is None
     assert "answers" not in conversation.data
@@ -153,7 +155,7 @@ async def test_half_filled_form_survives_a_restart(app: AppContext, chat: Chat) 
     await chat.press(f"signup:pick:{ids['s']}")
     await chat.press("signup:consent:yes")
     await chat.say("Phạm Văn Hùng")
-    restarted = Chat(Dispatcher(app, build_router()), chat_id=chat.chat_id)
+    restarted = Chat(Dispatcher(app, router_for(FEATURES), CORE_TEXTS), chat_id=chat.chat_id)
     assert "Bạn cần hỗ trợ việc gì" in joined(await restarted.say("0987654321"))
     await restarted.press("signup:need:unsure")
     assert "Đăng ký thành công" in joined(await restarted.press("signup:confirm"))
@@ -270,7 +272,7 @@ async def test_my_data_shows_masked_phone_and_deletes_with_promotion(
     await holder.press("mydata:confirm")
     remaining = await rows(app)
     assert [(r.chat_id, r.status) for r in remaining] == [("waiting", "confirmed")]
-    async with app.sessions() as db:
+    async with app.open_db() as db:
         notices = (await db.execute(select(OutboxMessage))).scalars().all()
     assert [(n.channel, n.chat_id) for n in notices] == [("fake", "waiting")]
     assert "Tin vui" in notices[0].reply["text"]

@@ -294,7 +294,7 @@ async def test_blocked_user_is_marked_unreachable_other_403_not(
         lambda: bool(fake.calls_of("sendMessage", ALICE) and fake.calls_of("sendMessage", BOB))
     )
     await fake.wait_for(lambda: not channel_of(bot).in_flight)
-    async with bot.app.sessions() as db:
+    async with bot.app.open_db() as db:
         assert await is_blocked(db, "telegram", str(ALICE))
         assert not await is_blocked(db, "telegram", str(BOB))
     assert len(fake.calls_of("sendMessage", ALICE)) == 1  # no retry after "blocked"
@@ -321,7 +321,7 @@ async def test_blocking_the_bot_is_recorded_from_my_chat_member(
     fake.message(BOB, "/echo mốc")  # processed after the update above was taken
     await fake.wait_messages(BOB, 1)
     await fake.wait_for(lambda: not channel_of(bot).in_flight)
-    async with bot.app.sessions() as db:
+    async with bot.app.open_db() as db:
         assert await is_blocked(db, "telegram", str(ALICE))
 
 
@@ -356,7 +356,7 @@ async def test_outbox_messages_to_telegram_users_are_delivered(
 ) -> None:
     from storage import outbox
 
-    async with bot.app.sessions() as db, db.begin():
+    async with bot.app.open_db() as db, db.begin():
         notice = outbox.Message("telegram", str(BOB), Reply("Thông báo từ ban tổ chức").to_dict())
         await outbox.enqueue(db, notice, bot.app.clock.now())
     bot.app.outbox_wakeup.set()

@@ -9,9 +9,11 @@ from typing import TextIO
 from bot.channels.base import OnWire, Sent, go_on_wire
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
+from faq.normalize import strip_diacritics
 
 CONSOLE_CHAT_ID = "console"
-QUIT_WORDS = frozenset({"/quit", "/exit", "/thoat"})
+# Compared without diacritics: "thoát", "Thoat", "/exit" all end the chat.
+QUIT_WORDS = frozenset({"thoat", "exit", "quit", "/thoat", "/exit", "/quit"})
 
 
 def render(reply: Reply) -> str:
@@ -26,7 +28,8 @@ class ConsoleChannel:
 
     name = "console"
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
+    def __init__(self, goodbye: str, out: TextIO = sys.stdout) -> None:
+        self._goodbye = goodbye
         self._out = out
 
     async def start(self) -> None:
@@ -52,14 +55,14 @@ class ConsoleChannel:
             print("\n🤖 " + render(reply), file=self._out, flush=True)
 
     async def chat(self, dispatcher: Dispatcher, source: TextIO = sys.stdin) -> None:
-        """Read lines until end of input or /quit, answering each."""
+        """Read lines until end of input (Ctrl+D) or a quit word, answering each."""
         loop = asyncio.get_running_loop()
         self.show(await dispatcher.handle(self._incoming("/start")))
         while True:
             print("\n👤 ", end="", file=self._out, flush=True)
             line = await loop.run_in_executor(None, source.readline)
-            if not line or line.strip() in QUIT_WORDS:
-                print("\nTạm biệt! Hẹn gặp lại bạn.", file=self._out, flush=True)
+            if not line or strip_diacritics(line.strip()) in QUIT_WORDS:
+                print("\n" + self._goodbye, file=self._out, flush=True)
                 return
             self.show(await dispatcher.handle(self._incoming(line.rstrip("\n"))))
 

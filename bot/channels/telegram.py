@@ -18,54 +18,37 @@ import contextlib
 import hmac
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot as PtbBot
 from telegram import BotCommand, CallbackQuery, Message, Update
-from telegram.constants import ChatAction, ChatMemberStatus, ChatType
+from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatType as TelegramChatType
 from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channels import telegram_render as render
 from bot.channels.base import OnWire, Sent
 from bot.channels.telegram_delivery import Deliverer, RetryPolicy, SendGate
+from bot.channels.telegram_inbound import CHANNEL, incoming_from, is_id, received
+from bot.channels.telegram_typing import Typing
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.inbox import Inbox
 from bot.locks import KeyedLocks
-from bot.messages import Incoming, Reply
+from bot.messages import ChatType, Incoming, Reply
 from bot.privacy import mask_id
 from bot.tasks import TrackedTasks
 from bot.webserver import BodyError, json_status, read_json_object
 from storage.conversations import mark_blocked
-from storage.inbox import Received
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 # Only what the adapter uses: fewer updates to fetch, and edits/channel posts are ignored.
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-# Media kinds the core answers politely; the order matters (an animation also has a document,
-# a venue also has a location).
-MEDIA_KINDS = (
-    ("sticker", "sticker"),
-    ("photo", "photo"),
-    ("voice", "voice"),
-    ("video_note", "video_note"),
-    ("video", "video"),
-    ("animation", "animation"),
-    ("audio", "audio"),
-    ("document", "document"),
-    ("venue", "location"),
-    ("location", "location"),
-    ("contact", "contact"),
-    ("poll", "poll"),
-    ("dice", "dice"),
-)
 
 
 @dataclass(frozen=True)
@@ -211,7 +194,7 @@ class TelegramChannel:
             backoff = self.tuning.poll_backoff_seconds
             if not updates:
                 continue
-            stored = await self.inbox.store([_received(update) for update in updates])
+            stored = await self.inbox.store([received(update) for update in updates])
             for inbox_id, update in zip(stored, updates, strict=True):
                 if inbox_id is not None:
                     await self._slots.acquire()  # backpressure: at most N updates at once
@@ -258,7 +241,7 @@ class TelegramChannel:
             return json_status(403, "wrong secret token")
         try:
             data = await read_json_object(request, self.tuning.max_webhook_body_bytes)
-            if not _is_id(data.get("update_id")):  # python-telegram-bot does not check it
+            if not is_id(data.get("update_id")):  # python-telegram-bot does not check it
                 raise ValueError("no update id")
             update = Update.de_json(data, self.bot)
             if update is None:
@@ -269,7 +252,7 @@ class TelegramChannel:
             return json_status(400, "malformed update")
         if not self._accepting or len(self._tasks) >= self.tuning.max_pending_webhook_updates:
             return json_status(503, "busy")  # Telegram delivers it again later
-        (inbox_id,) = await self.inbox.store([_received(update, data)])
+        (inbox_id,) = await self.inbox.store([received(update, data)])
         if inbox_id is not None:  # None: a re-delivery of an update already stored
             self._spawn_stored(inbox_id, update)
         return web.json_response({"ok": True})
@@ -298,22 +281,30 @@ class TelegramChannel:
 
     async def _handle(self, incoming: Incoming, query: CallbackQuery | None) -> None:
         chat_id = incoming.chat_id
-        acknowledged = asyncio.create_task(self._acknowledge(query)) if query else None
-        typing = _Typing(self, chat_id)
+        private = incoming.chat_type == ChatType.PRIVATE
+        acknowledged = (
+            asyncio.create_task(self._acknowledge(query, remove_keyboard=private))
+            if query
+            else None
+        )
+        typing = Typing(self, chat_id) if private else None
         try:
             if incoming.payload is not None and render.is_token(incoming.payload):
                 incoming = await self._resolve_token(incoming)
             replies = await self.dispatcher.handle(incoming)
         finally:
-            await typing.stop()  # before the reply, or "typing…" would show after it
+            if typing is not None:
+                await typing.stop()  # before the reply, or "typing…" would show after it
             if acknowledged is not None:
                 await acknowledged
-        await self._send_replies(chat_id, replies)
+        await self._send_replies(chat_id, replies, incoming.thread_id)
 
-    async def _send_replies(self, chat_id: str, replies: list[Reply]) -> None:
+    async def _send_replies(
+        self, chat_id: str, replies: list[Reply], thread_id: str | None = None
+    ) -> None:
         for reply in replies:
             for part in render.render(reply):
-                if not await self.delivery.send_patiently(chat_id, part):
+                if not await self.delivery.send_patiently(chat_id, part, thread_id):
                     return
 
     async def _resend(self, inbox_id: int, chat_id: str | None, replies: list[Reply]) -> None:
@@ -326,12 +317,15 @@ class TelegramChannel:
         except Exception:
             logger.exception("telegram: stored replies could not be sent again")
 
-    async def _acknowledge(self, query: CallbackQuery) -> None:
-        """Stop the button's spinner and remove the keyboard so the choice is made once."""
+    async def _acknowledge(self, query: CallbackQuery, *, remove_keyboard: bool) -> None:
+        """Stop the button's spinner and, in a private chat, remove the keyboard so the
+        choice is made once (in a group the feature decides what its buttons become)."""
         try:
             await query.answer()
         except TelegramError as error:  # too old (> ~15 s) or already answered
             logger.debug("telegram: answerCallbackQuery failed: %s", error)
+        if not remove_keyboard:
+            return
         message = query.message
         if message is None or not isinstance(message, Message) or message.reply_markup is None:
             return
@@ -361,7 +355,7 @@ class TelegramChannel:
             with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
         member = update.my_chat_member
-        if member is not None and member.chat.type == ChatType.PRIVATE:
+        if member is not None and member.chat.type == TelegramChatType.PRIVATE:
             status = member.new_chat_member.status
             if status == ChatMemberStatus.BANNED:  # "kicked": the person blocked the bot
                 await self._mark_blocked(str(member.chat.id))
@@ -370,102 +364,3 @@ class TelegramChannel:
         async with self.app.transaction() as db:
             await mark_blocked(db, self.name, chat_id, self.app.clock.now())
         logger.info("telegram: marked unreachable chat=%s", mask_id(chat_id))
-
-
-class _Typing:
-    """Shows "typing…" while the dispatcher works (after a short delay), until `stop()`."""
-
-    def __init__(self, channel: TelegramChannel, chat_id: str) -> None:
-        self._channel = channel
-        self._chat_id = chat_id
-        self._done = asyncio.Event()
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        tuning = self._channel.tuning
-        if await self._finished_within(tuning.typing_after_seconds):
-            return
-        while not self._channel.delivery.gate.paused:  # no extra calls during a 429 pause
-            try:
-                await self._channel.bot.send_chat_action(self._chat_id, ChatAction.TYPING)
-            except TelegramError as error:
-                logger.debug("telegram: chat action failed: %s", error)
-                return
-            if await self._finished_within(tuning.typing_refresh_seconds):
-                return
-
-    async def _finished_within(self, seconds: float) -> bool:
-        try:
-            await asyncio.wait_for(self._done.wait(), timeout=seconds)
-        except TimeoutError:
-            return False
-        return True
-
-    async def stop(self) -> None:
-        self._done.set()
-        await self._task
-
-
-def incoming_from(update: Update) -> tuple[Incoming, CallbackQuery | None] | None:
-    """The Incoming for an update from a private chat; None for what the bot ignores."""
-    query = update.callback_query
-    if query is not None:
-        message = query.message
-        if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
-            return None
-        chat_id = str(message.chat.id)
-        return (
-            Incoming(
-                channel=CHANNEL,
-                chat_id=chat_id,
-                user_id=str(query.from_user.id),
-                payload=query.data,
-                # One choice per message: a double tap (two callback queries, two update
-                # ids) and a re-delivered update share this key, so only one is handled.
-                message_id=f"cb:{chat_id}:{message.message_id}",
-                display_name=query.from_user.first_name,
-            ),
-            query,
-        )
-    message = update.message
-    if message is None or message.chat.type != ChatType.PRIVATE:
-        return None  # groups: the volunteer group comes later
-    kind = "text" if message.text is not None else _media_kind(message)
-    if kind is None:
-        return None  # service messages (pinned, write access allowed, ...)
-    user = message.from_user
-    chat_id = str(message.chat.id)
-    return (
-        Incoming(
-            channel=CHANNEL,
-            chat_id=chat_id,
-            user_id=str(user.id) if user else chat_id,
-            text=message.text,
-            kind=kind,
-            message_id=str(update.update_id),
-            display_name=user.first_name if user else None,
-        ),
-        None,
-    )
-
-
-def _media_kind(message: Message) -> str | None:
-    for attribute, kind in MEDIA_KINDS:
-        if getattr(message, attribute, None):
-            return kind
-    return "other" if message.effective_attachment else None
-
-
-def _received(update: Update, data: dict[str, Any] | None = None) -> Received:
-    """What the inbox keeps of an update: its id, its chat, and the update itself."""
-    chat = update.effective_chat
-    return Received(
-        update_id=str(update.update_id),
-        chat_id=str(chat.id) if chat is not None and _is_id(chat.id) else None,
-        payload=data if data is not None else update.to_dict(),
-    )
-
-
-def _is_id(value: object) -> bool:
-    """A Telegram id: an integer (not a bool) that fits in 64 bits."""
-    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63

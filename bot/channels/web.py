@@ -24,7 +24,6 @@ from bot.messages import Incoming, Reply
 from bot.privacy import mask_id
 from bot.ratelimit import RateLimiter
 from bot.webserver import BodyError, read_json_object
-from handlers import texts
 from storage import web_mailbox
 from storage.conversations import conversation_exists
 
@@ -101,7 +100,7 @@ class WebChatChannel:
         client = self.client_address(request)
         wait = self._admit(client)
         if wait:
-            return _rate_limited(wait)
+            return _rate_limited(wait, self.dispatcher.texts.slow_down)
         try:
             if request.content_type != "application/json":
                 raise BadRequest("send JSON with Content-Type: application/json")
@@ -120,10 +119,10 @@ class WebChatChannel:
             return _error(400, "bad_request", str(error))
         web_chat_id = await self._known_or_new(given, client)
         if web_chat_id is None:
-            return _rate_limited(60)
+            return _rate_limited(60, self.dispatcher.texts.slow_down)
         wait = self._per_chat.try_acquire(web_chat_id)
         if wait:
-            return _rate_limited(wait)
+            return _rate_limited(wait, self.dispatcher.texts.slow_down)
         text, payload, message_id = incoming_fields
         incoming = Incoming(
             channel=self.name,
@@ -141,7 +140,7 @@ class WebChatChannel:
     async def _updates(self, request: web.Request) -> web.Response:
         wait = self._admit(self.client_address(request))
         if wait:
-            return _rate_limited(wait)
+            return _rate_limited(wait, self.dispatcher.texts.slow_down)
         try:
             web_chat_id = _web_chat_id_from(request.query.get("session"))
         except BadRequest as error:
@@ -176,7 +175,7 @@ class WebChatChannel:
         """The id if this server issued it (its conversation exists), else a fresh one;
         None when this client opens new conversations too fast."""
         if given is not None:
-            async with self.app.sessions() as db:
+            async with self.app.open_db() as db:
                 if await conversation_exists(db, self.name, given):
                     return given
             logger.info("web chat: unknown id %s replaced by a new one", mask_id(given))
@@ -231,10 +230,10 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status)
 
 
-def _rate_limited(wait: float) -> web.Response:
+def _rate_limited(wait: float, slow_down: str) -> web.Response:
     seconds = max(1, round(wait))
     response = web.json_response(
-        {"error": "rate_limited", "message": texts.slow_down(), "retry_after": seconds},
+        {"error": "rate_limited", "message": slow_down, "retry_after": seconds},
         status=429,
     )
     response.headers["Retry-After"] = str(seconds)

@@ -17,7 +17,12 @@ from storage.db import create_engine, current_revision, upgrade_schema
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="serve the web chat (and Telegram when configured)")
     run.set_defaults(func=_run)
-    chat = subparsers.add_parser("chat", help="chat with the bot in this terminal")
+    chat = subparsers.add_parser(
+        "chat",
+        help="chat with the bot in this terminal",
+        description="Chat with the bot in this terminal. Buttons are shown as a numbered "
+        "list: type the number to press one. End with 'thoát', 'exit' or Ctrl+D.",
+    )
     chat.set_defaults(func=_chat)
     db = subparsers.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -26,13 +31,13 @@ def register(subparsers: Any) -> None:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    await serve_forever(settings)
+    await serve_forever(settings, args.product)
     return 0
 
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    app, dispatcher = await prepare(settings)
-    console = ConsoleChannel()
+    app, dispatcher = await prepare(settings, product=args.product)
+    console = ConsoleChannel(dispatcher.texts.goodbye)
     app.channels[console.name] = console
     stop = asyncio.Event()
     sender = asyncio.create_task(OutboxSender(app).run(stop))

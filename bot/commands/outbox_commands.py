@@ -10,7 +10,7 @@ from bot.clock import format_local
 from bot.commands.common import database
 from bot.config import Settings
 from bot.privacy import mask_id
-from storage import outbox
+from storage import outbox_reports
 
 
 def register(subparsers: Any) -> None:
@@ -23,8 +23,8 @@ def register(subparsers: Any) -> None:
 
 async def _status(args: argparse.Namespace, settings: Settings) -> int:
     async with database(settings) as db:
-        report = await outbox.status_report(db)
-        doubted = await outbox.in_doubt_rows(db, limit=20)
+        report = await outbox_reports.status_report(db)
+        doubted = await outbox_reports.in_doubt_rows(db, limit=20)
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return 0

@@ -1,12 +1,12 @@
-"""Vietnamese texts of help-session sign-ups (what citizens read; organizers' CSV headers)."""
+"""Vietnamese texts of the sign-up form, and the pieces every sign-up text shares."""
 
 from __future__ import annotations
 
 from bot.clock import format_local, to_local
 from bot.messages import Button, Reply
 from handlers import texts
-from storage.models import HelpSession, Signup
-from storage.signups import CONFIRMED, WAITLISTED, SessionSeats
+from storage.help_sessions import SessionSeats
+from storage.models import HelpSession, Signup, SignupStatus
 
 PAYLOAD_MINE = "signup:mine"
 BUTTON_MINE = "📋 Lượt đăng ký của tôi"
@@ -14,7 +14,11 @@ MINE_BUTTON = Button(BUTTON_MINE, PAYLOAD_MINE)
 SIGNUP_BUTTON = Button(texts.BUTTON_SIGNUP, texts.PAYLOAD_SIGNUP)
 ASK_BUTTON = Button(texts.BUTTON_ASK, texts.PAYLOAD_ASK)
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-STATUS_LABELS = {"confirmed": "Đã xác nhận", "waitlisted": "Danh sách chờ", "cancelled": "Đã hủy"}
+STATUS_LABELS = {
+    SignupStatus.CONFIRMED: "Đã xác nhận",
+    SignupStatus.WAITLISTED: "Danh sách chờ",
+    SignupStatus.CANCELLED: "Đã hủy",
+}
 PHONE_EXAMPLE = "0912 345 678"
 
 
@@ -103,7 +107,7 @@ def session_gone() -> Reply:
 
 
 def already_in_session(signup: Signup) -> Reply:
-    state = "đã có chỗ" if signup.status == CONFIRMED else "đang trong danh sách chờ"
+    state = "đã có chỗ" if signup.status == SignupStatus.CONFIRMED else "đang trong danh sách chờ"
     return Reply(
         f"Bạn đã đăng ký buổi này rồi ạ ({state}, mã {signup.code}). "
         "Mỗi người chỉ cần một lượt cho mỗi buổi.",
@@ -205,154 +209,3 @@ def confirm_hint() -> Reply:
         "Bạn bấm “Xác nhận đăng ký” nếu thông tin đã đúng, hoặc “Quay lại” để sửa nhé.",
         (Button(BUTTON_CONFIRM, "signup:confirm"), Button(texts.BUTTON_BACK, "signup:back")),
     )
-
-
-def _details(session: HelpSession) -> str:
-    lines = [f"🕗 {when(session)}", f"📍 {where(session)}"]
-    if session.bring:
-        lines.append(f"🎒 Nhớ mang theo: {session.bring}")
-    if session.contact:
-        lines.append(f"☎️ Liên hệ: {session.contact}")
-    return "\n".join(lines)
-
-
-def booked(session: HelpSession, signup: Signup) -> Reply:
-    return Reply(
-        f"Đăng ký thành công! 🎉 Bạn đã có chỗ ở buổi “{session.title}”.\n\n"
-        f"🔖 Mã đăng ký: {signup.code} (bạn đọc mã này khi đến nơi)\n"
-        f"{_details(session)}\n\n"
-        "Tôi sẽ nhắc bạn một ngày trước buổi hỗ trợ. Nếu bận không đi được, bạn hủy giúp "
-        "để nhường chỗ cho người khác nhé.",
-        (MINE_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def waitlisted(session: HelpSession, signup: Signup, position: int) -> Reply:
-    return Reply(
-        f"Buổi “{session.title}” đã đủ chỗ nên tôi đã ghi tên bạn vào danh sách chờ "
-        f"(thứ tự số {position}).\n\n"
-        f"🔖 Mã đăng ký: {signup.code}\n{_details(session)}\n\n"
-        "Khi có người hủy, tôi sẽ nhắn báo ngay cho bạn. Bạn cũng có thể chọn buổi khác.",
-        (MINE_BUTTON, SIGNUP_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def already_done() -> Reply:
-    return Reply(
-        "Lượt đăng ký của bạn đã được ghi nhận rồi ạ, bạn không cần bấm lại.",
-        (MINE_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def already_done_cancel() -> Reply:
-    return Reply(
-        "Lượt đăng ký này đã được hủy rồi ạ.", (SIGNUP_BUTTON, MINE_BUTTON, texts.MENU_BUTTON)
-    )
-
-
-def stale_button() -> Reply:
-    return Reply(
-        "Phần đăng ký đó đã kết thúc rồi ạ. Bạn muốn làm gì tiếp theo?",
-        (SIGNUP_BUTTON, MINE_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def status_text(signup: Signup, position: int = 0) -> str:
-    if signup.status == CONFIRMED:
-        return "đã có chỗ"
-    if signup.status == WAITLISTED:
-        return f"đang chờ (thứ tự số {position})" if position else "đang chờ"
-    return "đã hủy"
-
-
-def mine(items: list[tuple[Signup, HelpSession, int]]) -> Reply:
-    if not items:
-        return Reply(
-            "Bạn chưa có lượt đăng ký buổi hỗ trợ nào ạ.", (SIGNUP_BUTTON, texts.MENU_BUTTON)
-        )
-    blocks = [
-        f"🔖 {signup.code} — {status_text(signup, position)}\n📌 {session.title}\n"
-        f"🕗 {when(session)}\n📍 {where(session)}"
-        for signup, session, position in items
-    ]
-    buttons = tuple(Button(f"✖️ Hủy mã {s.code}", f"signup:drop:{s.id}") for s, _h, _p in items)
-    return Reply(
-        "Các lượt đăng ký của bạn:\n\n" + "\n\n".join(blocks) + "\n\n"
-        "Muốn hủy, bạn bấm nút bên dưới hoặc gõ “hủy” kèm mã, ví dụ: “hủy "
-        f"{items[0][0].code}”.",
-        (*buttons, SIGNUP_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def confirm_drop(signup: Signup, session: HelpSession) -> Reply:
-    return Reply(
-        f"Bạn chắc chắn muốn hủy lượt đăng ký {signup.code} ở buổi “{session.title}” "
-        f"({when(session)}) chứ ạ?",
-        (
-            Button("✅ Đúng, hủy giúp tôi", f"signup:dropok:{signup.id}"),
-            Button("Không, giữ lại", PAYLOAD_MINE),
-        ),
-    )
-
-
-def dropped(signup: Signup, session: HelpSession) -> Reply:
-    return Reply(
-        f"Đã hủy lượt đăng ký {signup.code} ở buổi “{session.title}”. Cảm ơn bạn đã báo sớm để "
-        "nhường chỗ cho người khác! Khi cần, bạn đăng ký lại lúc nào cũng được.",
-        (SIGNUP_BUTTON, MINE_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def not_found(code: str) -> Reply:
-    return Reply(
-        f"Tôi không tìm thấy lượt đăng ký nào còn hiệu lực của bạn có mã {code} ạ. "
-        f"Bạn bấm “{BUTTON_MINE}” để xem lại các mã của mình nhé.",
-        (MINE_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def promoted(session: HelpSession, signup: Signup) -> Reply:
-    return Reply(
-        f"Tin vui ạ! 🎉 Đã có người hủy nên bạn được nhận chỗ ở buổi “{session.title}”.\n\n"
-        f"🔖 Mã đăng ký: {signup.code}\n{_details(session)}\n\n"
-        "Nếu không đi được nữa, bạn hủy giúp để nhường chỗ cho người khác nhé.",
-        (MINE_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def reminder(session: HelpSession, signup: Signup) -> Reply:
-    return Reply(
-        f"🔔 Nhắc lịch: ngày mai bạn có buổi hỗ trợ “{session.title}”.\n\n"
-        f"🔖 Mã đăng ký: {signup.code}\n{_details(session)}\n\n"
-        "Nếu bận không đi được, bạn bấm nút bên dưới để hủy, nhường chỗ cho người khác nhé. "
-        "Hẹn gặp bạn!",
-        (MINE_BUTTON, texts.MENU_BUTTON),
-    )
-
-
-def mydata_line(signup: Signup, session: HelpSession, masked_phone: str) -> str:
-    return (
-        f"Đăng ký buổi “{session.title}” ({when(session)}), mã {signup.code}, "
-        f"{status_text(signup)}: họ tên {signup.full_name}, số điện thoại {masked_phone}."
-    )
-
-
-def mydata_cancelled(count: int) -> str:
-    return f"{count} lượt đăng ký đã hủy (còn lưu họ tên, số điện thoại để ban tổ chức đối chiếu)."
-
-
-CSV_HEADERS = (
-    "Mã đăng ký",
-    "Trạng thái",
-    "Mã buổi",
-    "Tên buổi",
-    "Xã/phường",
-    "Địa điểm",
-    "Bắt đầu",
-    "Họ và tên",
-    "Số điện thoại",
-    "Nội dung cần hỗ trợ",
-    "Kênh",
-    "Đăng ký lúc",
-    "Hủy lúc",
-)

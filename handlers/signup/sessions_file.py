@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from bot.clock import VN_TZ
-from storage.signups import SessionSpec
+from storage.help_sessions import SessionSpec
 
 MAX_TOPIC_CHARS = 48
 MAX_TOPICS = 6

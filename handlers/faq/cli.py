@@ -12,7 +12,7 @@ from bot.config import Settings
 from faq.grouping import group_similar
 from faq.kb import check_knowledge_base, load_knowledge_base
 from faq.matcher import Matcher, MatchResult
-from handlers.faq import reply_for
+from handlers.faq.replies import reply_for
 from storage import unanswered
 from storage.db import create_engine, create_session_maker, upgrade_schema
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SystemClock, to_local
+from bot.commands.common import database
 from bot.config import Settings
-from bot.sessions_yaml import SessionFileError, load_sessions
-from handlers import signup_texts as say
-from handlers.signup import promotion_message
-from storage import outbox, signups
-from storage.db import create_engine, create_session_maker, upgrade_schema
+from handlers.signup import booking_texts as say
+from handlers.signup.notices import promotion_message
+from handlers.signup.sessions_file import SessionFileError, load_sessions
+from handlers.signup.texts import STATUS_LABELS
+from storage import help_sessions, outbox, signups
 from storage.models import HelpSession
 
 
@@ -54,17 +52,6 @@ def register(subparsers: Any) -> None:
         "--delimiter", default=",", help="field separator (';' suits Excel set to Vietnamese)"
     )
     export.set_defaults(func=_export)
-
-
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[AsyncSession]:
-    engine = create_engine(settings.database_url, settings.database_schema)
-    try:
-        await upgrade_schema(engine)
-        async with create_session_maker(engine)() as db:
-            yield db
-    finally:
-        await engine.dispose()
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,11 +93,11 @@ async def import_file(
         print(f"{len(error.problems)} problem(s); nothing imported", file=sys.stderr)
         return 1
     # Explicit commit/rollback: a refused import or a dry run leaves the database untouched.
-    async with _database(settings) as db:
+    async with database(settings) as db:
         if if_empty and await db.scalar(select(func.count()).select_from(HelpSession)):
             print(f"sessions already present; {path} not imported", file=out)
             return 0
-        report = await signups.import_sessions(db, specs, now, prune=prune)
+        report = await help_sessions.import_sessions(db, specs, now, prune=prune)
         if report.refused:
             await db.rollback()
             for reason in report.refused:
@@ -135,8 +122,8 @@ async def import_file(
 async def list_sessions(settings: Settings, now: datetime, out: TextIO | None = None) -> int:
     """Print every session with seats taken, free and the waitlist length."""
     out = out or sys.stdout
-    async with _database(settings) as db:
-        rows = await signups.all_sessions(db)
+    async with database(settings) as db:
+        rows = await help_sessions.all_sessions(db)
     if not rows:
         print("no sessions; import some with: python -m bot sessions import FILE.yaml", file=out)
         return 0
@@ -177,8 +164,11 @@ async def export_csv(
 ) -> int:
     """Write sign-ups as UTF-8 with BOM (Excel then shows the diacritics), one row each."""
     out = out or sys.stdout
-    async with _database(settings) as db:
-        if session_slug is not None and await signups.session_by_slug(db, session_slug) is None:
+    async with database(settings) as db:
+        if (
+            session_slug is not None
+            and await help_sessions.session_by_slug(db, session_slug) is None
+        ):
             print(f"no session with id {session_slug!r}", file=sys.stderr)
             return 1
         rows = await signups.export_rows(db, session_slug)
@@ -189,7 +179,7 @@ async def export_csv(
             writer.writerow(
                 [
                     signup.code,
-                    say.STATUS_LABELS.get(signup.status, signup.status),
+                    STATUS_LABELS.get(signup.status, signup.status),
                     session.slug,
                     session.title,
                     session.commune,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from bot.messages import Button, Reply
 from bot.payloads import small_number
 from bot.privacy import person_key, redact_personal
-from bot.routing import Router
 from bot.turn import Turn
 from faq.kb import FaqEntry
 from faq.matcher import MatchResult
 from handlers import texts
+from handlers.faq import texts as say
 from storage import unanswered
 
 TOPIC_PAGE_SIZE = 8
@@ -33,11 +33,11 @@ def label(text: str) -> str:
 def answer_reply(entry: FaqEntry) -> Reply:
     """The answer, its source, and what to do next."""
     sources = "\n".join(entry.sources[:2])
-    text = f"{entry.answer.strip()}\n\nNguồn: {sources}"
+    text = f"{entry.answer.strip()}\n\n{say.SOURCE_PREFIX}: {sources}"
     buttons: list[Button] = []
     if entry.action in ACTION_BUTTONS:
         buttons.append(ACTION_BUTTONS[entry.action])
-    buttons.append(Button("📚 Câu hỏi cùng chủ đề", f"topics:{entry.topic}"))
+    buttons.append(Button(say.BUTTON_SAME_TOPIC, f"topics:{entry.topic}"))
     if entry.action != "volunteer":
         buttons.append(texts.VOLUNTEER_BUTTON)
     buttons.append(texts.MENU_BUTTON)
@@ -45,30 +45,20 @@ def answer_reply(entry: FaqEntry) -> Reply:
 
 
 def suggest_reply(result: MatchResult) -> Reply:
-    buttons = [Button(label(s.entry.questions[0]), f"faq:{s.entry.id}") for s in result.suggestions]
-    buttons += [texts.TOPICS_BUTTON, texts.VOLUNTEER_BUTTON]
-    return Reply(
-        "Tôi chưa chắc đã hiểu đúng ý bạn. Có phải bạn muốn hỏi một trong các câu sau không ạ?",
-        tuple(buttons),
+    return say.suggest(
+        [Button(label(s.entry.questions[0]), f"faq:{s.entry.id}") for s in result.suggestions]
     )
 
 
 def fallback_reply() -> Reply:
-    return Reply(
-        "Xin lỗi bạn, câu này tôi chưa có thông tin chắc chắn để trả lời. "
-        "Bạn có thể xem các chủ đề tôi hỗ trợ, hoặc nhờ tình nguyện viên giúp ạ.",
-        (texts.TOPICS_BUTTON, texts.VOLUNTEER_BUTTON, texts.MENU_BUTTON),
-    )
+    return say.fallback()
 
 
 def smalltalk_reply(kind: str | None) -> Reply:
     if kind == "thanks":
-        return Reply(
-            "Không có gì ạ! Bạn cần hỏi thêm gì cứ nhắn cho tôi nhé. 😊",
-            (texts.TOPICS_BUTTON, texts.MENU_BUTTON),
-        )
+        return say.thanks()
     if kind == "bye":
-        return Reply("Chúc bạn một ngày tốt lành! Khi cần, bạn cứ quay lại hỏi tôi nhé.")
+        return say.bye()
     if kind == "help":
         return texts.help_text()
     return texts.welcome()
@@ -116,28 +106,25 @@ async def faq_button(turn: Turn) -> list[Reply]:
 
 async def topics_button(turn: Turn) -> list[Reply]:
     """`topics:list`, `topics:<topic>` or `topics:<topic>:<page>`."""
-    parts = (turn.payload or "").split(":")
     knowledge = turn.app.knowledge
-    if len(parts) < 2 or parts[1] == "list":
-        topics = tuple(Button(t.title, f"topics:{t.id}") for t in knowledge.topics)
-        return [Reply("Bạn muốn tìm hiểu chủ đề nào ạ?", (*topics, texts.MENU_BUTTON))]
-    topic_id = parts[1]
-    page = (small_number(parts[2], 3) if len(parts) == 3 else None) or 0
+    match (turn.payload or "").split(":")[1:]:
+        case [topic_id] if topic_id != "list":
+            return _topic_page(turn, topic_id, 0)
+        case [topic_id, page] if (number := small_number(page, 3)) is not None:
+            return _topic_page(turn, topic_id, number)
+    return [say.choose_topic(tuple(Button(t.title, f"topics:{t.id}") for t in knowledge.topics))]
+
+
+def _topic_page(turn: Turn, topic_id: str, page: int) -> list[Reply]:
+    knowledge = turn.app.knowledge
     entries = knowledge.in_topic(topic_id)
     topic = next((t for t in knowledge.topics if t.id == topic_id), None)
     if topic is None or not entries:
-        return [Reply("Chủ đề này hiện chưa có câu hỏi nào ạ.", (texts.TOPICS_BUTTON,))]
+        return [say.empty_topic()]
     start = page * TOPIC_PAGE_SIZE
     shown = entries[start : start + TOPIC_PAGE_SIZE]
     buttons: list[Button] = [Button(label(e.questions[0]), f"faq:{e.id}") for e in shown]
     if start + TOPIC_PAGE_SIZE < len(entries):
-        buttons.append(Button("➡️ Xem thêm", f"topics:{topic_id}:{page + 1}"))
-    buttons += [Button("📚 Chủ đề khác", texts.PAYLOAD_TOPICS), texts.MENU_BUTTON]
-    return [Reply(f"{topic.title}: bạn chọn câu hỏi muốn xem nhé.", tuple(buttons))]
-
-
-def register(router: Router) -> None:
-    router.payload("faq", faq_button)
-    router.payload("topics", topics_button)
-    router.command("chude", texts.PAYLOAD_TOPICS, "Xem câu hỏi theo chủ đề")
-    router.fallback(answer_question)
+        buttons.append(Button(say.BUTTON_MORE, f"topics:{topic_id}:{page + 1}"))
+    buttons += [Button(say.BUTTON_OTHER_TOPICS, texts.PAYLOAD_TOPICS), texts.MENU_BUTTON]
+    return [say.topic_questions(topic.title, tuple(buttons))]
