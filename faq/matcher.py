@@ -24,6 +24,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from faq.answers import Situation, is_visible
 from faq.kb import FaqEntry, KnowledgeBase
 from faq.normalize import tokens
 from faq.smalltalk import detect_smalltalk, load_rules, strip_courtesy
@@ -139,6 +140,10 @@ class Matcher:
             t for t in self._uni_idf if len(t) >= 3 and not t.isdigit() and t not in STOPWORDS
         )
         self._fixes: dict[str, tuple[str, ...]] = {}
+        # Entries that a situation may hide (a feature that is off, a window not yet open).
+        self._conditional = [
+            i for i, e in enumerate(self._entries) if e.feature is not None or e.valid_from
+        ]
         load_rules()  # read smalltalk rules now, not on the first message
 
     @staticmethod
@@ -168,14 +173,23 @@ class Matcher:
             self._fixes[word] = fixed
         return fixed
 
-    def match(self, text: str) -> MatchResult:
-        """Classify ``text`` as answer / suggest / fallback / smalltalk."""
+    def match(self, text: str, situation: Situation | None = None) -> MatchResult:
+        """Classify ``text`` as answer / suggest / fallback / smalltalk.
+
+        With a ``situation``, entries hidden in it (a feature that is off) are never
+        answered nor suggested.
+        """
         text = text if isinstance(text, str) else ""
         words = tokens(text[:2000])[:MAX_QUERY_TOKENS]
         intent = detect_smalltalk(text[:200], words)
         if intent is not None:
             return MatchResult("smalltalk", None, 0.0, (), smalltalk=intent)
-        scored = self._score(strip_courtesy(words))
+        hidden = frozenset(
+            i
+            for i in self._conditional
+            if situation is not None and not is_visible(self._entries[i], situation)
+        )
+        scored = self._score(strip_courtesy(words), hidden)
         if not scored:
             return MatchResult("fallback", None, 0.0, ())
         cfg = self.config
@@ -204,7 +218,9 @@ class Matcher:
         w = self._uni_idf.get(token, self._unknown_idf)
         return w * self.config.stopword_weight if token in STOPWORDS else w
 
-    def _score(self, words: list[str]) -> list[tuple[float, float, float, int]]:
+    def _score(
+        self, words: list[str], hidden: frozenset[int] = frozenset()
+    ) -> list[tuple[float, float, float, int]]:
         """Return (score, coverage, evidence, entry index) of the best candidates, best first.
 
         Evidence is the summed IDF of the question words found in the entry: a lone
@@ -222,7 +238,8 @@ class Matcher:
         # Only content words select candidates, unless the question has none.
         for t in dict.fromkeys(content or fixed):
             for i in self._postings.get(t, ()):
-                hits[i] += 0.0
+                if i not in hidden:
+                    hits[i] += 0.0
         if not hits:
             return []
         for t in terms:

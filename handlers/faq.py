@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+from functools import partial
+
+from bot.clock import VN_TZ, to_local
 from bot.messages import Button, Reply
 from bot.privacy import redact_numbers
 from bot.routing import Router
 from bot.turn import Turn
+from faq.answers import Answer, Situation, answer_for, visible_entries
 from faq.kb import FaqEntry
 from faq.matcher import MatchResult
 from handlers import texts
@@ -13,6 +19,12 @@ from storage import unanswered
 
 TOPIC_PAGE_SIZE = 8
 MAX_LABEL_CHARS = 60
+MAX_SOURCES_SHOWN = 2
+
+# Features this build really offers: reminders and volunteers still answer "coming soon"
+# (handlers/registry.py). Once features declare themselves, the core passes its list to
+# `register` and answers follow it.
+ENABLED_FEATURES = frozenset({"signup"})
 
 # Feature buttons an FAQ entry can offer after its answer.
 ACTION_BUTTONS = {
@@ -29,15 +41,41 @@ def label(text: str) -> str:
     return text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1].rstrip() + "…"
 
 
-def answer_reply(entry: FaqEntry) -> Reply:
-    """The answer, its source, and what to do next."""
-    sources = "\n".join(entry.sources[:2])
-    text = f"{entry.answer.strip()}\n\nNguồn: {sources}"
+def situation_now(
+    campaign_year: int | None = None, features: Collection[str] = ENABLED_FEATURES
+) -> Situation:
+    """Today in Vietnam, for callers without a turn (the `ask` command)."""
+    return Situation.on(datetime.now(VN_TZ).date(), campaign_year, features)
+
+
+def situation_of(turn: Turn, features: Collection[str] = ENABLED_FEATURES) -> Situation:
+    """The day of this turn in Vietnam, the configured campaign year, the features on."""
+    return Situation.on(to_local(turn.now).date(), turn.app.settings.campaign_year, features)
+
+
+def source_lines(answer: Answer) -> str:
+    """'Nguồn: <publisher>, kiểm tra dd/mm/yyyy' and the link, most authoritative first."""
+    lines: list[str] = []
+    for source in answer.sources[:MAX_SOURCES_SHOWN]:
+        lines.append(f"Nguồn: {source.publisher}, kiểm tra {source.checked:%d/%m/%Y}")
+        lines.append(source.url)
+    if not lines:  # an entry built without the publishers table
+        lines = [f"Nguồn: {url}" for url in answer.entry.sources[:MAX_SOURCES_SHOWN]]
+    return "\n".join(lines)
+
+
+def answer_reply(entry: FaqEntry, situation: Situation | None = None) -> Reply:
+    """The answer as true in ``situation`` (default: today), its source, what to do next."""
+    situation = situation or situation_now()
+    answer = answer_for(entry, situation)
+    if answer is None:  # hidden in this deployment (its feature is off)
+        return fallback_reply()
+    text = f"{answer.text}\n\n{source_lines(answer)}"
     buttons: list[Button] = []
-    if entry.action in ACTION_BUTTONS:
-        buttons.append(ACTION_BUTTONS[entry.action])
+    if answer.action in ACTION_BUTTONS:
+        buttons.append(ACTION_BUTTONS[answer.action])
     buttons.append(Button("📚 Câu hỏi cùng chủ đề", f"topics:{entry.topic}"))
-    if entry.action != "volunteer":
+    if answer.action != "volunteer" and "volunteers" in situation.features:
         buttons.append(texts.VOLUNTEER_BUTTON)
     buttons.append(texts.MENU_BUTTON)
     return Reply(text, tuple(buttons))
@@ -73,10 +111,10 @@ def smalltalk_reply(kind: str | None) -> Reply:
     return texts.welcome()
 
 
-def reply_for(result: MatchResult) -> Reply:
+def reply_for(result: MatchResult, situation: Situation | None = None) -> Reply:
     """The reply a citizen sees for a match result (also used by `python -m bot ask`)."""
     if result.action == "answer" and result.entry is not None:
-        return answer_reply(result.entry)
+        return answer_reply(result.entry, situation)
     if result.action == "smalltalk":
         return smalltalk_reply(result.smalltalk)
     if result.action == "suggest" and result.suggestions:
@@ -84,12 +122,13 @@ def reply_for(result: MatchResult) -> Reply:
     return fallback_reply()
 
 
-async def answer_question(turn: Turn) -> list[Reply]:
+async def answer_question(turn: Turn, features: Collection[str] = ENABLED_FEATURES) -> list[Reply]:
     """Free text: answer, suggest, fall back or chat, and log what was not answered."""
-    result = turn.app.matcher.match(turn.text)
+    situation = situation_of(turn, features)
+    result = turn.app.matcher.match(turn.text, situation)
     if result.action in ("suggest", "fallback"):
         await _record_unanswered(turn, result)
-    return [reply_for(result)]
+    return [reply_for(result, situation)]
 
 
 async def _record_unanswered(turn: Turn, result: MatchResult) -> None:
@@ -105,14 +144,15 @@ async def _record_unanswered(turn: Turn, result: MatchResult) -> None:
     )
 
 
-async def faq_button(turn: Turn) -> list[Reply]:
+async def faq_button(turn: Turn, features: Collection[str] = ENABLED_FEATURES) -> list[Reply]:
     """`faq:<id>`: a suggestion or a topic question was tapped."""
     faq_id = (turn.payload or "").partition(":")[2]
     entry = turn.app.knowledge.get(faq_id)
-    return [answer_reply(entry)] if entry is not None else [fallback_reply()]
+    situation = situation_of(turn, features)
+    return [answer_reply(entry, situation)] if entry is not None else [fallback_reply()]
 
 
-async def topics_button(turn: Turn) -> list[Reply]:
+async def topics_button(turn: Turn, features: Collection[str] = ENABLED_FEATURES) -> list[Reply]:
     """`topics:list`, `topics:<topic>` or `topics:<topic>:<page>`."""
     parts = (turn.payload or "").split(":")
     knowledge = turn.app.knowledge
@@ -121,7 +161,7 @@ async def topics_button(turn: Turn) -> list[Reply]:
         return [Reply("Bạn muốn tìm hiểu chủ đề nào ạ?", (*topics, texts.MENU_BUTTON))]
     topic_id = parts[1]
     page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
-    entries = knowledge.in_topic(topic_id)
+    entries = visible_entries(knowledge, situation_of(turn, features), topic_id)
     topic = next((t for t in knowledge.topics if t.id == topic_id), None)
     if topic is None or not entries:
         return [Reply("Chủ đề này hiện chưa có câu hỏi nào ạ.", (texts.TOPICS_BUTTON,))]
@@ -134,8 +174,10 @@ async def topics_button(turn: Turn) -> list[Reply]:
     return [Reply(f"{topic.title}: bạn chọn câu hỏi muốn xem nhé.", tuple(buttons))]
 
 
-def register(router: Router) -> None:
-    router.payload("faq", faq_button)
-    router.payload("topics", topics_button)
+def register(router: Router, features: Collection[str] = ENABLED_FEATURES) -> None:
+    """FAQ routes; answers offer only the bot ``features`` this deployment has."""
+    enabled = frozenset(features)
+    router.payload("faq", partial(faq_button, features=enabled))
+    router.payload("topics", partial(topics_button, features=enabled))
     router.command("chude", texts.PAYLOAD_TOPICS, "Xem câu hỏi theo chủ đề")
-    router.fallback(answer_question)
+    router.fallback(partial(answer_question, features=enabled))
