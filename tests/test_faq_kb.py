@@ -185,6 +185,16 @@ def test_empty_dir_is_an_error(tmp_path: Path) -> None:
         load_knowledge_base(tmp_path)
 
 
+def test_shipped_check_dates_are_not_after_the_reference() -> None:
+    # The facts were verified against the reference (archived pages up to about
+    # February 2026), so checking as of a January 2026 day must flag every date as future.
+    problems = check_knowledge_base(today=datetime.date(2026, 1, 15))
+    entries = load_knowledge_base().entries
+    assert len(problems) == len(entries)
+    assert all("is in the future" in p for p in problems)
+    assert check_knowledge_base(today=datetime.date(2026, 2, 1)) == []
+
+
 def test_future_check_dates_fail_the_check(tmp_path: Path) -> None:
     write(
         tmp_path,
