@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from faq.answers import Situation, is_visible
 from faq.kb import FaqEntry, KnowledgeBase
-from faq.normalize import tokens
+from faq.normalize import join_phrases, tokens
 from faq.smalltalk import detect_smalltalk, load_rules, strip_courtesy
 
 # Particles and pronouns that say nothing about the topic (normalized forms).
@@ -41,6 +41,19 @@ _STOPWORD_TEXT = """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 MAX_QUERY_TOKENS = 60  # long texts: only the first words count
+
+# Telex keys left in a word when the keyboard did not convert them ("ddinhj" for "định").
+_TELEX_LETTERS = (
+    ("dd", "d"),
+    ("aa", "a"),
+    ("aw", "a"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("ow", "o"),
+    ("uw", "u"),
+)
+_TELEX_TONES = frozenset("sfrxj")
+_VOWELS = frozenset("aeiouy")
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,11 @@ _SCORERS = {
 }
 
 
+def _words(text: str) -> list[str]:
+    """Normalized tokens with known word groups joined into units."""
+    return join_phrases(tokens(text))
+
+
 def _bigrams(words: list[str]) -> list[str]:
     return [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
@@ -111,14 +129,14 @@ class Matcher:
         self._bi: list[frozenset[str]] = []
         self._ans: list[frozenset[str]] = []  # answer words not already in the phrasings
         for entry in self._entries:
-            norm = [tokens(q) for q in entry.questions]
+            norm = [_words(q) for q in entry.questions]
             self._phrasings.append([" ".join(self._content(q) or q) for q in norm])
             self._full.append([" ".join(q) for q in norm])
-            bag = [*norm, *(tokens(k) for k in entry.keywords)]
+            bag = [*norm, *(_words(k) for k in entry.keywords)]
             uni = frozenset(t for q in bag for t in q)
             bi = frozenset(b for q in bag for b in _bigrams(self._content(q)))
             self._uni.append(uni)
-            self._ans.append(frozenset(tokens(entry.answer)) - uni - STOPWORDS)
+            self._ans.append(frozenset(_words(entry.answer)) - uni - STOPWORDS)
             self._bi.append(bi)
             for t in uni | self._ans[-1]:
                 uni_df[t] += 1
@@ -146,6 +164,40 @@ class Matcher:
         ]
         load_rules()  # read smalltalk rules now, not on the first message
 
+    def _known(self, word: str) -> bool:
+        return word in self._uni_idf or word in STOPWORDS
+
+    def _merge_split(self, words: list[str]) -> list[str]:
+        """Join two neighbours into a known word when one of them is unknown ("vn eid")."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            if i + 1 < len(words):
+                a, b = words[i], words[i + 1]
+                joined = a + b
+                unknown = not self._known(a) or not self._known(b)
+                if unknown and joined in self._uni_idf and not joined.isdigit():
+                    out.append(joined)
+                    i += 2
+                    continue
+            out.append(words[i])
+            i += 1
+        return out
+
+    def _untelex(self, word: str) -> str | None:
+        """A known word once leftover Telex keys are removed, else None."""
+        plain = word
+        for keys, letter in _TELEX_LETTERS:
+            plain = plain.replace(keys, letter)
+        candidates = [plain]
+        if (
+            len(plain) > 2
+            and plain[-1] in _TELEX_TONES
+            and (plain[-2] in _VOWELS or plain[-2] in "cghmnpt")
+        ):
+            candidates.append(plain[:-1])
+        return next((c for c in candidates if c != word and c in self._uni_idf), None)
+
     @staticmethod
     def _content(words: Iterable[str]) -> list[str]:
         return [w for w in words if w not in STOPWORDS]
@@ -158,6 +210,12 @@ class Matcher:
         if cached is not None:
             return cached
         fixed: tuple[str, ...] = (word,)
+        untelexed = self._untelex(word)
+        if untelexed is not None:
+            fixed = (untelexed,)
+            if len(self._fixes) < 50_000:
+                self._fixes[word] = fixed
+            return fixed
         for cut in range(2, len(word) - 1):
             left, right = word[:cut], word[cut:]
             if left in self._uni_idf and right in self._uni_idf:
@@ -189,7 +247,7 @@ class Matcher:
             for i in self._conditional
             if situation is not None and not is_visible(self._entries[i], situation)
         )
-        scored = self._score(strip_courtesy(words), hidden)
+        scored = self._score(join_phrases(strip_courtesy(words)), hidden)
         if not scored:
             return MatchResult("fallback", None, 0.0, ())
         cfg = self.config
@@ -227,7 +285,7 @@ class Matcher:
         common word ("vneid") covers many entries fully but is weak evidence.
         """
         cfg = self.config
-        fixed = [w for word in words for w in self._correct(word)]
+        fixed = [w for word in self._merge_split(words) for w in self._correct(word)]
         content = self._content(fixed)
         terms = list(dict.fromkeys(fixed))
         weights = {t: self._weight(t) for t in terms}

@@ -148,3 +148,64 @@ def test_group_similar_groups_variants_largest_first() -> None:
 
 def test_group_similar_empty_input() -> None:
     assert group_similar([]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [
+        # "bị khóa" (someone locked it) is not "khóa" (lock it yourself).
+        ("tài khoản vneid bị khoá", "vneid-account-locked"),
+        ("vneid bi khoa thi lam sao", "vneid-account-locked"),
+        ("tk dinh danh bi tam khoa", "vneid-account-locked"),
+        ("mở khóa vneid", "vneid-account-locked"),
+        ("khóa tài khoản vneid khi mất điện thoại", "vneid-lost-phone"),
+        ("muốn khoá vneid vì mất máy", "vneid-lost-phone"),
+        ("làm sao khóa tài khoản vneid", "vneid-lost-phone"),
+        # A scam text threatening a lock is neither.
+        ("tin nhắn báo tài khoản sắp bị khóa", "safety-real-sms"),
+        # The phone number is not the phone.
+        ("đổi số điện thoại vneid", "vneid-change-phone-number"),
+        ("doi sdt vneid", "vneid-change-phone-number"),
+        ("đổi điện thoại mới vneid", "vneid-new-phone"),
+        ("ko nhan duoc ma otp", "vneid-otp-not-received"),
+        ("nộp phạt nguội trên dịch vụ công", "portal-traffic-fines"),
+    ],
+)
+def test_phrases_that_look_alike_are_not_interchangeable(
+    matcher: Matcher, text: str, faq_id: str
+) -> None:
+    result = matcher.match(text)
+    assert result.action == "answer", result
+    assert result.entry is not None and result.entry.id == faq_id
+
+
+def test_passive_and_active_lock_rank_the_other_entry_lower(matcher: Matcher) -> None:
+    locked = matcher.match("tài khoản vneid bị khóa")
+    lock_it = matcher.match("khóa tài khoản vneid")
+    assert locked.suggestions[0].entry.id == "vneid-account-locked"
+    assert lock_it.suggestions[0].entry.id == "vneid-lost-phone"
+    gap = {s.entry.id: s.score for s in locked.suggestions}
+    assert gap["vneid-account-locked"] - gap.get("vneid-lost-phone", 0) >= 15
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [
+        # Telex keys left unconverted by the keyboard.
+        ("quenf mk vneid", "vneid-forgot-password"),
+        ("ddawng kys ddinhj danh muc 2 o ddau", "vneid-level2-register"),
+        # A word split in two.
+        ("vn eid la gi", "vneid-what"),
+    ],
+)
+def test_keyboard_slips_are_repaired(matcher: Matcher, text: str, faq_id: str) -> None:
+    result = matcher.match(text)
+    assert result.suggestions and result.suggestions[0].entry.id == faq_id, result
+
+
+def test_repairs_never_touch_known_words(matcher: Matcher) -> None:
+    # "thi" and "so" are real words; Telex stripping and joining apply to unknown ones only.
+    assert matcher._untelex("ddinhj") == "dinh"
+    assert matcher._untelex("vneid") is None
+    assert matcher._merge_split(["so", "dien", "thoai"]) == ["so", "dien", "thoai"]
+    assert matcher._merge_split(["vn", "eid"]) == ["vneid"]
