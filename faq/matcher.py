@@ -55,6 +55,62 @@ _TELEX_LETTERS = (
 _TELEX_TONES = frozenset("sfrxj")
 _VOWELS = frozenset("aeiouy")
 
+# What a question asks for, from its question words (normalized): a "khi nào" question
+# wants a date, an "ở đâu" one a place. Longest phrases first.
+_QUESTION_KINDS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    sorted(
+        (
+            (tuple(phrase.split()), kind)
+            for kind, phrases in {
+                "when": [
+                    "khi nao",
+                    "bao gio",
+                    "luc nao",
+                    "ngay nao",
+                    "ngay may",
+                    "may gio",
+                    "tu bao gio",
+                    "tu khi nao",
+                    "nam nao",
+                    "thang nao",
+                ],
+                "where": ["o dau", "cho nao", "noi nao", "den dau", "o cho nao", "tai dau"],
+                "who": ["ai", "co quan nao", "don vi nao", "bo nao", "so nao"],
+                "why": ["tai sao", "vi sao", "sao lai", "ly do"],
+                "amount": ["bao nhieu", "may", "muc phi"],
+                "how": [
+                    "the nao",
+                    "nhu the nao",
+                    "lam sao",
+                    "ra sao",
+                    "cach nao",
+                    "bang cach nao",
+                    "kieu gi",
+                    "lam gi",
+                ],
+                "what": ["la gi", "cai gi", "nhung gi", "gi"],
+            }.items()
+            for phrase in phrases
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
+)
+
+
+def question_kinds(words: list[str]) -> frozenset[str]:
+    """The kinds of answer the question words ask for ("when", "where", ...)."""
+    found: set[str] = set()
+    i = 0
+    while i < len(words):
+        for phrase, kind in _QUESTION_KINDS:
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                found.add(kind)
+                i += len(phrase)
+                break
+        else:
+            i += 1
+    return frozenset(found)
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -93,6 +149,7 @@ class MatcherConfig:
     stopword_weight: float = 0.5
     answer_weight: float = 0.3  # words found only in the answer text
     fuzzy_full: bool = True
+    kind_penalty: float = 3.0  # no phrasing asks for this kind of answer (when/where/...)
     scorer: str = "token_sort_ratio"
 
 
@@ -128,6 +185,7 @@ class Matcher:
         self._uni: list[frozenset[str]] = []
         self._bi: list[frozenset[str]] = []
         self._ans: list[frozenset[str]] = []  # answer words not already in the phrasings
+        self._kinds: list[frozenset[str]] = []  # question kinds among the phrasings
         for entry in self._entries:
             norm = [_words(q) for q in entry.questions]
             self._phrasings.append([" ".join(self._content(q) or q) for q in norm])
@@ -137,6 +195,7 @@ class Matcher:
             bi = frozenset(b for q in bag for b in _bigrams(self._content(q)))
             self._uni.append(uni)
             self._ans.append(frozenset(_words(entry.answer)) - uni - STOPWORDS)
+            self._kinds.append(frozenset().union(*(question_kinds(q) for q in norm)))
             self._bi.append(bi)
             for t in uni | self._ans[-1]:
                 uni_df[t] += 1
@@ -252,7 +311,7 @@ class Matcher:
             return MatchResult("fallback", None, 0.0, ())
         cfg = self.config
         best, cov, evidence, _ = scored[0]
-        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        runner_up = max((r[0] for r in scored[1:]), default=0.0)
         top3 = tuple(Suggestion(self._entries[i], score) for score, _, _, i in scored[:3])
         margin = best - runner_up
         if (
@@ -332,10 +391,17 @@ class Matcher:
                 cov = (1 - cfg.bigram_share) * cov + cfg.bigram_share * bi_cov
             covs.append((cov, uni_hit, i))
         results: list[tuple[float, float, float, int]] = []
+        order: dict[int, float] = {}
         phrasings = self._full if cfg.fuzzy_full else self._phrasings
+        kinds = question_kinds(fixed)
         for cov, evidence, i in heapq.nlargest(cfg.candidates, covs):
             sim = max(_SCORERS[cfg.scorer](query, p) for p in phrasings[i])
             score = 100 * cfg.coverage_weight * cov + (1 - cfg.coverage_weight) * sim
+            # An entry never asked the way this question asks (a "when" question, only
+            # "what" phrasings) ranks lower; its score, which decides whether to answer
+            # at all, is left as it is, so the reorder can only make the bot less sure.
+            mismatch = bool(kinds and self._kinds[i] and not kinds & self._kinds[i])
+            order[i] = score - cfg.kind_penalty * mismatch
             results.append((round(score, 2), cov, evidence, i))
-        results.sort(key=lambda r: -r[0])
+        results.sort(key=lambda r: -order[r[3]])
         return results

@@ -209,3 +209,46 @@ def test_repairs_never_touch_known_words(matcher: Matcher) -> None:
     assert matcher._untelex("vneid") is None
     assert matcher._merge_split(["so", "dien", "thoai"]) == ["so", "dien", "thoai"]
     assert matcher._merge_split(["vn", "eid"]) == ["vneid"]
+
+
+def test_question_kinds() -> None:
+    from faq.matcher import question_kinds
+    from faq.normalize import tokens
+
+    assert question_kinds(tokens("hoạt động diễn ra khi nào")) == {"when"}
+    assert question_kinds(tokens("có những hoạt động gì")) == {"what"}
+    assert question_kinds(tokens("đăng ký ở đâu, mất bao nhiêu tiền")) == {"where", "amount"}
+    assert question_kinds(tokens("vneid")) == frozenset()
+
+
+def test_a_when_question_prefers_an_entry_asked_when() -> None:
+    import datetime
+
+    from faq.kb import FaqEntry
+
+    def entry(faq_id: str, question: str) -> FaqEntry:
+        day = datetime.date(2026, 2, 1)
+        return FaqEntry(faq_id, "t", (question,), "Trả lời.", ("https://x.gov.vn/",), day)
+
+    small = KnowledgeBase(
+        entries=(
+            entry("fair-what", "Hội chợ nông sản của xã diễn ra những gì"),
+            entry("fair-when", "Hội chợ nông sản của xã diễn ra khi nào"),
+        ),
+        topics=(),
+    )
+    # The question words of the queries appear in neither entry: only their kind differs.
+    when, what = "hội chợ nông sản của xã diễn ra bao giờ", "hội chợ nông sản của xã diễn ra cái gì"
+    matcher = Matcher(small)
+    assert matcher.match(when).suggestions[0].entry.id == "fair-when"
+    assert matcher.match(what).suggestions[0].entry.id == "fair-what"
+
+
+def test_the_kind_reorder_never_makes_an_answer_more_confident(kb: KnowledgeBase) -> None:
+    from dataclasses import replace
+
+    plain = Matcher(kb, replace(Matcher(kb).config, kind_penalty=0.0))
+    kinded = Matcher(kb)
+    for text in ["thu tuc ly hon can giay to gi", "giá vàng ở đâu rẻ", "khi nào có lương"]:
+        if kinded.match(text).action == "answer":
+            assert plain.match(text).action == "answer", text
