@@ -50,10 +50,10 @@ def load_phrases(path: Path = ABBREVIATIONS_FILE) -> dict[tuple[str, ...], str]:
         raw = yaml.safe_load(fh) or {}
     table: dict[tuple[str, ...], str] = {}
     for key, value in (raw.get("phrases") or {}).items():
-        key_tokens, unit = tuple(tokens(str(key))), _basic(str(value))
-        if len(key_tokens) < 2 or len(unit) != 1:
+        key_tokens, unit = tuple(tokens(str(key))), _basic(str(value or ""))
+        if len(key_tokens) < 2 or len(unit) > 1:
             raise ValueError(f"{path}: phrase {key!r} needs 2+ words and a one-word unit")
-        table[key_tokens] = unit[0]
+        table[key_tokens] = unit[0] if unit else ""
     return table
 
 
@@ -73,7 +73,8 @@ def join_phrases(words: list[str]) -> list[str]:
         for n in range(min(longest, len(words) - i), 1, -1):
             unit = table.get(tuple(words[i : i + n]))
             if unit is not None:
-                out.append(unit)
+                if unit:  # an empty unit drops the group (a way of asking, not a topic)
+                    out.append(unit)
                 i += n
                 break
         else:

@@ -252,3 +252,14 @@ def test_the_kind_reorder_never_makes_an_answer_more_confident(kb: KnowledgeBase
     for text in ["thu tuc ly hon can giay to gi", "giá vàng ở đâu rẻ", "khi nào có lương"]:
         if kinded.match(text).action == "answer":
             assert plain.match(text).action == "answer", text
+
+
+@pytest.mark.parametrize(
+    "topic", ["chuyển đổi số là gì", "kinh tế số là gì", "định danh mức 2 là gì"]
+)
+def test_asking_for_an_easy_explanation_does_not_change_the_answer(
+    matcher: Matcher, topic: str
+) -> None:
+    plain = matcher.match(topic).suggestions[0].entry.id
+    for framing in (", nói dễ hiểu giúp tôi", " giải thích dễ hiểu giúp tôi"):
+        assert matcher.match(topic + framing).suggestions[0].entry.id == plain

@@ -77,3 +77,11 @@ def test_word_groups_are_joined_into_units() -> None:
     assert join_phrases(tokens("đổi điện thoại")) == ["doi", "dien", "thoai"]
     # Longest group first: "bị tạm khóa" is one unit, not "bị" + "tạm khóa".
     assert join_phrases(tokens("bị tạm khóa")) == ["bikhoa"]
+
+
+def test_ways_of_asking_are_dropped() -> None:
+    from faq.normalize import join_phrases, tokens
+
+    assert join_phrases(tokens("Xã hội số là gì, nói dễ hiểu giúp tôi")) == join_phrases(
+        tokens("Xã hội số là gì")
+    )
