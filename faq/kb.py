@@ -1,4 +1,20 @@
-"""Knowledge base: topic YAML files -> frozen FAQ entries, plus a checker for authors."""
+"""Knowledge base: topic YAML files -> frozen FAQ entries, plus a checker for authors.
+
+One file per topic: ``topic: {id, title, checked}`` and a list of ``entries``. An entry:
+
+- ``id``, ``questions`` (phrasings), ``answer``, ``keywords``, ``action`` (a button);
+- ``sources``: links, or ``{url, checked}`` for one verified on its own day; every host
+  needs a publisher in publishers.yaml, and answers show the most authoritative first;
+- ``checked``: the day the facts were verified against their sources (default: the
+  topic's); ``faq check`` fails on a day in the future, ``--stale MONTHS`` lists old ones;
+- ``feature`` (one of KNOWN_FEATURES) when the entry describes a bot feature, with
+  ``unavailable``: what to say when the feature is off (without it the entry is hidden);
+  ``with_feature: {feature: sentence}`` for sentences that hold only while it is on;
+- ``campaign: true`` when the text depends on 1–10 October of the campaign year:
+  ``answer`` before, ``during`` (optional) and ``after`` (required), with
+  ``{campaign_year}`` and ``{campaign_number}``; or ``valid_from``/``valid_until`` with
+  ``after``. faq.answers picks the text for a day, a campaign year and the features on.
+"""
 
 from __future__ import annotations
 
@@ -137,7 +153,7 @@ def load_knowledge_base(
     path: Path | None = None, *, features: Collection[str] = KNOWN_FEATURES
 ) -> KnowledgeBase:
     """Load every topic file in ``path``; raise KnowledgeBaseError listing all problems."""
-    kb, problems = _read(path or default_data_dir(), features)
+    kb, problems, _ = _read(path or default_data_dir(), features)
     if problems or kb is None:
         raise KnowledgeBaseError(
             "knowledge base has problems:\n- " + "\n- ".join(problems or ["no entries"])
@@ -156,10 +172,8 @@ def check_knowledge_base(
     Besides the structure, a check date after ``today`` (default: the system date) is a
     problem: a date nobody has reached yet cannot be when a fact was verified.
     """
-    kb, problems = _read(path or default_data_dir(), features)
-    if kb is not None:
-        problems.extend(_future_checks(kb, today or datetime.date.today()))
-    return problems
+    _, problems, entries = _read(path or default_data_dir(), features)
+    return problems + _future_checks(entries, today or datetime.date.today())
 
 
 def stale_entries(
@@ -184,9 +198,9 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, last))
 
 
-def _future_checks(kb: KnowledgeBase, today: datetime.date) -> list[str]:
+def _future_checks(entries: list[FaqEntry], today: datetime.date) -> list[str]:
     problems = []
-    for entry in kb.entries:
+    for entry in entries:
         dates = {entry.checked, *(s.checked for s in entry.citations)}
         for day in sorted(d for d in dates if d > today):
             problems.append(
@@ -208,14 +222,16 @@ def _publishers(path: Path, problems: list[str]) -> PublisherTable | None:
     return table
 
 
-def _read(path: Path, features: Collection[str]) -> tuple[KnowledgeBase | None, list[str]]:
-    """Parse and validate all topic files; return the KB (if buildable) and problems."""
+def _read(
+    path: Path, features: Collection[str]
+) -> tuple[KnowledgeBase | None, list[str], list[FaqEntry]]:
+    """Parse and validate all topic files: the KB (if buildable), problems, valid entries."""
     problems: list[str] = []
     if not path.is_dir():
-        return None, [f"{path}: not a directory"]
+        return None, [f"{path}: not a directory"], []
     files = _topic_files(path)
     if not files:
-        return None, [f"{path}: no topic files (*.yaml)"]
+        return None, [f"{path}: no topic files (*.yaml)"], []
     publishers = _publishers(path, problems)
     topics: list[Topic] = []
     raw_entries: list[tuple[str, str, dict[str, Any]]] = []  # (file, topic id, raw)
@@ -236,8 +252,8 @@ def _read(path: Path, features: Collection[str]) -> tuple[KnowledgeBase | None, 
             entries.append(entry)
     _check_cross_entry(entries, problems)
     if problems or not entries:
-        return None, problems
-    return KnowledgeBase(entries=tuple(entries), topics=tuple(topics)), problems
+        return None, problems, entries
+    return KnowledgeBase(entries=tuple(entries), topics=tuple(topics)), problems, entries
 
 
 def _read_file(file: Path, problems: list[str]) -> tuple[Topic | None, list[dict[str, Any]]]:
