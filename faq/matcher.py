@@ -97,12 +97,17 @@ _QUESTION_KINDS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
 )
 
 
+_KINDS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+for _phrase, _kind in _QUESTION_KINDS:
+    _KINDS_BY_FIRST[_phrase[0]].append((_phrase, _kind))
+
+
 def question_kinds(words: list[str]) -> frozenset[str]:
     """The kinds of answer the question words ask for ("when", "where", ...)."""
     found: set[str] = set()
     i = 0
     while i < len(words):
-        for phrase, kind in _QUESTION_KINDS:
+        for phrase, kind in _KINDS_BY_FIRST.get(words[i], ()):
             if tuple(words[i : i + len(phrase)]) == phrase:
                 found.add(kind)
                 i += len(phrase)

@@ -57,6 +57,15 @@ def load_phrases(path: Path = ABBREVIATIONS_FILE) -> dict[tuple[str, ...], str]:
     return table
 
 
+@lru_cache(maxsize=4)
+def _phrase_starts(path: Path) -> dict[str, tuple[int, ...]]:
+    """First word of each word group -> the group lengths starting with it, longest first."""
+    starts: dict[str, set[int]] = {}
+    for key in load_phrases(path):
+        starts.setdefault(key[0], set()).add(len(key))
+    return {word: tuple(sorted(lengths, reverse=True)) for word, lengths in starts.items()}
+
+
 def join_phrases(words: list[str]) -> list[str]:
     """Replace known word groups by their unit, longest first, left to right.
 
@@ -64,13 +73,11 @@ def join_phrases(words: list[str]) -> list[str]:
     request as locking one ("khoa tai khoan"), and must not match it word for word.
     """
     table = load_phrases()
-    if not table:
-        return words
-    longest = max(len(k) for k in table)
+    starts = _phrase_starts(ABBREVIATIONS_FILE)
     out: list[str] = []
     i = 0
     while i < len(words):
-        for n in range(min(longest, len(words) - i), 1, -1):
+        for n in starts.get(words[i], ()):
             unit = table.get(tuple(words[i : i + n]))
             if unit is not None:
                 if unit:  # an empty unit drops the group (a way of asking, not a topic)
