@@ -24,8 +24,9 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from faq.answers import Situation, is_visible
 from faq.kb import FaqEntry, KnowledgeBase
-from faq.normalize import tokens
+from faq.normalize import join_phrases, tokens
 from faq.smalltalk import detect_smalltalk, load_rules, strip_courtesy
 
 # Particles and pronouns that say nothing about the topic (normalized forms).
@@ -40,6 +41,80 @@ _STOPWORD_TEXT = """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 MAX_QUERY_TOKENS = 60  # long texts: only the first words count
+
+# Telex keys left in a word when the keyboard did not convert them ("ddinhj" for "định").
+_TELEX_LETTERS = (
+    ("dd", "d"),
+    ("aa", "a"),
+    ("aw", "a"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("ow", "o"),
+    ("uw", "u"),
+)
+_TELEX_TONES = frozenset("sfrxj")
+_VOWELS = frozenset("aeiouy")
+
+# What a question asks for, from its question words (normalized): a "khi nào" question
+# wants a date, an "ở đâu" one a place. Longest phrases first.
+_QUESTION_KINDS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    sorted(
+        (
+            (tuple(phrase.split()), kind)
+            for kind, phrases in {
+                "when": [
+                    "khi nao",
+                    "bao gio",
+                    "luc nao",
+                    "ngay nao",
+                    "ngay may",
+                    "may gio",
+                    "tu bao gio",
+                    "tu khi nao",
+                    "nam nao",
+                    "thang nao",
+                ],
+                "where": ["o dau", "cho nao", "noi nao", "den dau", "o cho nao", "tai dau"],
+                "who": ["ai", "co quan nao", "don vi nao", "bo nao", "so nao"],
+                "why": ["tai sao", "vi sao", "sao lai", "ly do"],
+                "amount": ["bao nhieu", "may", "muc phi"],
+                "how": [
+                    "the nao",
+                    "nhu the nao",
+                    "lam sao",
+                    "ra sao",
+                    "cach nao",
+                    "bang cach nao",
+                    "kieu gi",
+                    "lam gi",
+                ],
+                "what": ["la gi", "cai gi", "nhung gi", "gi"],
+            }.items()
+            for phrase in phrases
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
+)
+
+
+_KINDS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+for _phrase, _kind in _QUESTION_KINDS:
+    _KINDS_BY_FIRST[_phrase[0]].append((_phrase, _kind))
+
+
+def question_kinds(words: list[str]) -> frozenset[str]:
+    """The kinds of answer the question words ask for ("when", "where", ...)."""
+    found: set[str] = set()
+    i = 0
+    while i < len(words):
+        for phrase, kind in _KINDS_BY_FIRST.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                found.add(kind)
+                i += len(phrase)
+                break
+        else:
+            i += 1
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -79,6 +154,7 @@ class MatcherConfig:
     stopword_weight: float = 0.5
     answer_weight: float = 0.3  # words found only in the answer text
     fuzzy_full: bool = True
+    kind_penalty: float = 3.0  # no phrasing asks for this kind of answer (when/where/...)
     scorer: str = "token_sort_ratio"
 
 
@@ -89,6 +165,11 @@ _SCORERS = {
     "WRatio": fuzz.WRatio,
     "QRatio": fuzz.QRatio,
 }
+
+
+def _words(text: str) -> list[str]:
+    """Normalized tokens with known word groups joined into units."""
+    return join_phrases(tokens(text))
 
 
 def _bigrams(words: list[str]) -> list[str]:
@@ -109,15 +190,17 @@ class Matcher:
         self._uni: list[frozenset[str]] = []
         self._bi: list[frozenset[str]] = []
         self._ans: list[frozenset[str]] = []  # answer words not already in the phrasings
+        self._kinds: list[frozenset[str]] = []  # question kinds among the phrasings
         for entry in self._entries:
-            norm = [tokens(q) for q in entry.questions]
+            norm = [_words(q) for q in entry.questions]
             self._phrasings.append([" ".join(self._content(q) or q) for q in norm])
             self._full.append([" ".join(q) for q in norm])
-            bag = [*norm, *(tokens(k) for k in entry.keywords)]
+            bag = [*norm, *(_words(k) for k in entry.keywords)]
             uni = frozenset(t for q in bag for t in q)
             bi = frozenset(b for q in bag for b in _bigrams(self._content(q)))
             self._uni.append(uni)
-            self._ans.append(frozenset(tokens(entry.answer)) - uni - STOPWORDS)
+            self._ans.append(frozenset(_words(entry.answer)) - uni - STOPWORDS)
+            self._kinds.append(frozenset().union(*(question_kinds(q) for q in norm)))
             self._bi.append(bi)
             for t in uni | self._ans[-1]:
                 uni_df[t] += 1
@@ -139,7 +222,45 @@ class Matcher:
             t for t in self._uni_idf if len(t) >= 3 and not t.isdigit() and t not in STOPWORDS
         )
         self._fixes: dict[str, tuple[str, ...]] = {}
+        # Entries that a situation may hide (a feature that is off, a window not yet open).
+        self._conditional = [
+            i for i, e in enumerate(self._entries) if e.feature is not None or e.valid_from
+        ]
         load_rules()  # read smalltalk rules now, not on the first message
+
+    def _known(self, word: str) -> bool:
+        return word in self._uni_idf or word in STOPWORDS
+
+    def _merge_split(self, words: list[str]) -> list[str]:
+        """Join two neighbours into a known word when one of them is unknown ("vn eid")."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            if i + 1 < len(words):
+                a, b = words[i], words[i + 1]
+                joined = a + b
+                unknown = not self._known(a) or not self._known(b)
+                if unknown and joined in self._uni_idf and not joined.isdigit():
+                    out.append(joined)
+                    i += 2
+                    continue
+            out.append(words[i])
+            i += 1
+        return out
+
+    def _untelex(self, word: str) -> str | None:
+        """A known word once leftover Telex keys are removed, else None."""
+        plain = word
+        for keys, letter in _TELEX_LETTERS:
+            plain = plain.replace(keys, letter)
+        candidates = [plain]
+        if (
+            len(plain) > 2
+            and plain[-1] in _TELEX_TONES
+            and (plain[-2] in _VOWELS or plain[-2] in "cghmnpt")
+        ):
+            candidates.append(plain[:-1])
+        return next((c for c in candidates if c != word and c in self._uni_idf), None)
 
     @staticmethod
     def _content(words: Iterable[str]) -> list[str]:
@@ -153,6 +274,12 @@ class Matcher:
         if cached is not None:
             return cached
         fixed: tuple[str, ...] = (word,)
+        untelexed = self._untelex(word)
+        if untelexed is not None:
+            fixed = (untelexed,)
+            if len(self._fixes) < 50_000:
+                self._fixes[word] = fixed
+            return fixed
         for cut in range(2, len(word) - 1):
             left, right = word[:cut], word[cut:]
             if left in self._uni_idf and right in self._uni_idf:
@@ -168,19 +295,28 @@ class Matcher:
             self._fixes[word] = fixed
         return fixed
 
-    def match(self, text: str) -> MatchResult:
-        """Classify ``text`` as answer / suggest / fallback / smalltalk."""
+    def match(self, text: str, situation: Situation | None = None) -> MatchResult:
+        """Classify ``text`` as answer / suggest / fallback / smalltalk.
+
+        With a ``situation``, entries hidden in it (a feature that is off) are never
+        answered nor suggested.
+        """
         text = text if isinstance(text, str) else ""
         words = tokens(text[:2000])[:MAX_QUERY_TOKENS]
         intent = detect_smalltalk(text[:200], words)
         if intent is not None:
             return MatchResult("smalltalk", None, 0.0, (), smalltalk=intent)
-        scored = self._score(strip_courtesy(words))
+        hidden = frozenset(
+            i
+            for i in self._conditional
+            if situation is not None and not is_visible(self._entries[i], situation)
+        )
+        scored = self._score(join_phrases(strip_courtesy(words)), hidden)
         if not scored:
             return MatchResult("fallback", None, 0.0, ())
         cfg = self.config
         best, cov, evidence, _ = scored[0]
-        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        runner_up = max((r[0] for r in scored[1:]), default=0.0)
         top3 = tuple(Suggestion(self._entries[i], score) for score, _, _, i in scored[:3])
         margin = best - runner_up
         if (
@@ -204,14 +340,16 @@ class Matcher:
         w = self._uni_idf.get(token, self._unknown_idf)
         return w * self.config.stopword_weight if token in STOPWORDS else w
 
-    def _score(self, words: list[str]) -> list[tuple[float, float, float, int]]:
+    def _score(
+        self, words: list[str], hidden: frozenset[int] = frozenset()
+    ) -> list[tuple[float, float, float, int]]:
         """Return (score, coverage, evidence, entry index) of the best candidates, best first.
 
         Evidence is the summed IDF of the question words found in the entry: a lone
         common word ("vneid") covers many entries fully but is weak evidence.
         """
         cfg = self.config
-        fixed = [w for word in words for w in self._correct(word)]
+        fixed = [w for word in self._merge_split(words) for w in self._correct(word)]
         content = self._content(fixed)
         terms = list(dict.fromkeys(fixed))
         weights = {t: self._weight(t) for t in terms}
@@ -222,7 +360,8 @@ class Matcher:
         # Only content words select candidates, unless the question has none.
         for t in dict.fromkeys(content or fixed):
             for i in self._postings.get(t, ()):
-                hits[i] += 0.0
+                if i not in hidden:
+                    hits[i] += 0.0
         if not hits:
             return []
         for t in terms:
@@ -257,10 +396,17 @@ class Matcher:
                 cov = (1 - cfg.bigram_share) * cov + cfg.bigram_share * bi_cov
             covs.append((cov, uni_hit, i))
         results: list[tuple[float, float, float, int]] = []
+        order: dict[int, float] = {}
         phrasings = self._full if cfg.fuzzy_full else self._phrasings
+        kinds = question_kinds(fixed)
         for cov, evidence, i in heapq.nlargest(cfg.candidates, covs):
             sim = max(_SCORERS[cfg.scorer](query, p) for p in phrasings[i])
             score = 100 * cfg.coverage_weight * cov + (1 - cfg.coverage_weight) * sim
+            # An entry never asked the way this question asks (a "when" question, only
+            # "what" phrasings) ranks lower; its score, which decides whether to answer
+            # at all, is left as it is, so the reorder can only make the bot less sure.
+            mismatch = bool(kinds and self._kinds[i] and not kinds & self._kinds[i])
+            order[i] = score - cfg.kind_penalty * mismatch
             results.append((round(score, 2), cov, evidence, i))
-        results.sort(key=lambda r: -r[0])
+        results.sort(key=lambda r: -order[r[3]])
         return results

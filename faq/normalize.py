@@ -43,6 +43,53 @@ def load_abbreviations(path: Path = ABBREVIATIONS_FILE) -> dict[str, tuple[str, 
     return table
 
 
+@lru_cache(maxsize=4)
+def load_phrases(path: Path = ABBREVIATIONS_FILE) -> dict[tuple[str, ...], str]:
+    """Word groups read as one unit: normalized token tuple -> the unit's token."""
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    table: dict[tuple[str, ...], str] = {}
+    for key, value in (raw.get("phrases") or {}).items():
+        key_tokens, unit = tuple(tokens(str(key))), _basic(str(value or ""))
+        if len(key_tokens) < 2 or len(unit) > 1:
+            raise ValueError(f"{path}: phrase {key!r} needs 2+ words and a one-word unit")
+        table[key_tokens] = unit[0] if unit else ""
+    return table
+
+
+@lru_cache(maxsize=4)
+def _phrase_starts(path: Path) -> dict[str, tuple[int, ...]]:
+    """First word of each word group -> the group lengths starting with it, longest first."""
+    starts: dict[str, set[int]] = {}
+    for key in load_phrases(path):
+        starts.setdefault(key[0], set()).add(len(key))
+    return {word: tuple(sorted(lengths, reverse=True)) for word, lengths in starts.items()}
+
+
+def join_phrases(words: list[str]) -> list[str]:
+    """Replace known word groups by their unit, longest first, left to right.
+
+    "tai khoan bi khoa" -> ["tai", "khoan", "bikhoa"]: a locked account is not the same
+    request as locking one ("khoa tai khoan"), and must not match it word for word.
+    """
+    table = load_phrases()
+    starts = _phrase_starts(ABBREVIATIONS_FILE)
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in starts.get(words[i], ()):
+            unit = table.get(tuple(words[i : i + n]))
+            if unit is not None:
+                if unit:  # an empty unit drops the group (a way of asking, not a topic)
+                    out.append(unit)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
 def tokens(text: str) -> list[str]:
     """Normalize ``text`` and return its tokens (see :func:`normalize`)."""
     table = load_abbreviations()

@@ -41,7 +41,7 @@ async def forget_updates_before(db: AsyncSession, cutoff: datetime) -> int:
 
 
 async def forget_chat(db: AsyncSession, channel: str, chat_id: str) -> int:
-    """ "Delete my data": keys of this chat's updates (some embed the chat id)."""
+    """For "delete my data": keys of this chat's updates (some embed the chat id)."""
     result = await db.execute(
         delete(ProcessedUpdate).where(
             ProcessedUpdate.channel == channel, ProcessedUpdate.chat_id == chat_id

@@ -282,7 +282,7 @@ async def delete_finished_before(db: AsyncSession, cutoff: datetime) -> int:
 
 
 async def delete_for_chat(db: AsyncSession, channel: str, chat_id: str) -> int:
-    """ "Delete my data": every row addressed to this person, sent or not."""
+    """For "delete my data": every row addressed to this person, sent or not."""
     result = await db.execute(
         delete(OutboxMessage).where(
             OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id

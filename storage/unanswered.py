@@ -66,7 +66,7 @@ async def count_for(db: AsyncSession, person_key: str) -> int:
 
 
 async def delete_for(db: AsyncSession, person_key: str) -> int:
-    """ "Delete my data": this person's stored questions."""
+    """For "delete my data": this person's stored questions."""
     result = await db.execute(
         delete(UnansweredQuestion).where(UnansweredQuestion.person_key == person_key)
     )

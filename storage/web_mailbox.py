@@ -44,7 +44,7 @@ async def delete_before(db: AsyncSession, cutoff: datetime) -> int:
 
 
 async def delete_for(db: AsyncSession, web_chat_id: str) -> int:
-    """ "Delete my data": everything waiting for this page."""
+    """For "delete my data": everything waiting for this page."""
     result = await db.execute(
         delete(WebMailboxItem).where(WebMailboxItem.web_chat_id == web_chat_id)
     )

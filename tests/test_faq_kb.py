@@ -8,15 +8,25 @@ import pytest
 
 from faq.kb import (
     ACTIONS,
+    KNOWN_FEATURES,
     MAX_ANSWER_CHARS,
     KnowledgeBaseError,
     check_knowledge_base,
     default_data_dir,
     load_knowledge_base,
+    months_before,
+    stale_entries,
 )
 
-# The project's reference folder sits beside the repository when it is checked out with it.
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+# The project's reference folder sits beside the repository (or a level above a worktree).
+REFERENCE = next(
+    (
+        p / "shared" / "reference"
+        for p in Path(__file__).resolve().parents[1:4]
+        if (p / "shared" / "reference").is_dir()
+    ),
+    Path("shared") / "reference",
+)
 
 GOOD_TOPIC = """\
 topic: {id: test, title: Chủ đề thử}
@@ -28,9 +38,19 @@ entries:
     checked: 2026-11-28
 """
 
+PUBLISHERS = """\
+kinds: [government, newspaper, company]
+publishers:
+  example.gov.vn: {name: Cơ quan Mẫu, kind: government}
+  example.com: {name: Báo Mẫu, kind: newspaper}
+  blog.example.org: {name: Blog Mẫu, kind: company}
+"""
+
 
 def write(tmp: Path, name: str, text: str) -> Path:
     (tmp / name).write_text(text, encoding="utf-8")
+    if not (tmp / "publishers.yaml").exists():
+        (tmp / "publishers.yaml").write_text(PUBLISHERS, encoding="utf-8")
     return tmp
 
 
@@ -46,8 +66,10 @@ def test_shipped_kb_size_and_shape() -> None:
         assert 4 <= len(entry.questions) <= 8, entry.id
         assert len(entry.answer) <= MAX_ANSWER_CHARS
         assert entry.sources and all(s.startswith(("http://", "https://")) for s in entry.sources)
-        assert entry.checked == datetime.date(2026, 11, 28)
         assert entry.action is None or entry.action in ACTIONS
+        assert entry.feature is None or entry.feature in KNOWN_FEATURES
+        assert len(entry.citations) == len(entry.sources)
+        assert all(s.publisher and s.checked == entry.checked for s in entry.citations)
     assert kb.get("vneid-forgot-password") is not None
     assert kb.get("nope") is None
     assert all(e.topic == "vneid" for e in kb.in_topic("vneid"))
@@ -161,3 +183,235 @@ def test_broken_yaml_and_missing_topic_header(tmp_path: Path) -> None:
 def test_empty_dir_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError, match="no topic files"):
         load_knowledge_base(tmp_path)
+
+
+def test_shipped_check_dates_are_not_after_the_reference() -> None:
+    # The facts were verified against the reference (archived pages up to about
+    # February 2026), so checking as of a January 2026 day must flag every date as future.
+    problems = check_knowledge_base(today=datetime.date(2026, 1, 15))
+    entries = load_knowledge_base().entries
+    assert len(problems) == len(entries)
+    assert all("is in the future" in p for p in problems)
+    assert check_knowledge_base(today=datetime.date(2026, 2, 1)) == []
+
+
+def test_future_check_dates_fail_the_check(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        GOOD_TOPIC
+        + """\
+  - id: test-two
+    questions: [Câu hai]
+    answer: Trả lời hai.
+    sources:
+      - https://example.gov.vn/b
+      - {url: "https://example.com/c", checked: 2027-03-01}
+    checked: 2026-11-01
+""",
+    )
+    problems = check_knowledge_base(tmp_path, today=datetime.date(2026, 12, 1))
+    assert problems == [
+        "entry 'test-two': check date 2027-03-01 is in the future (today is 2026-12-01); "
+        "write the day the fact was verified"
+    ]
+    assert check_knowledge_base(tmp_path, today=datetime.date(2027, 3, 1)) == []
+    # Loading (at run time) does not depend on the clock.
+    assert load_knowledge_base(tmp_path).get("test-two") is not None
+
+
+def test_sources_carry_publisher_and_date_most_authoritative_first(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        """\
+topic: {id: test, title: Thử, checked: 2026-02-01}
+entries:
+  - id: ranked
+    questions: [Câu xếp hạng]
+    answer: Trả lời.
+    sources:
+      - https://blog.example.org/x
+      - https://www.example.com/y
+      - {url: "https://sub.example.gov.vn/z", checked: 2026-03-05}
+      - https://example.com/w
+""",
+    )
+    entry = load_knowledge_base(tmp_path).entries[0]
+    assert entry.sources[0] == "https://blog.example.org/x"  # as written
+    assert [(s.publisher, s.checked.isoformat()) for s in entry.citations] == [
+        ("Cơ quan Mẫu", "2026-03-05"),  # parent domain example.gov.vn
+        ("Báo Mẫu", "2026-02-01"),  # www. is ignored
+        ("Báo Mẫu", "2026-02-01"),
+        ("Blog Mẫu", "2026-02-01"),
+    ]
+    assert [s.url[-1] for s in entry.citations] == ["z", "y", "w", "x"]
+    assert entry.last_checked() == datetime.date(2026, 2, 1)
+
+
+def test_shipped_government_sources_rank_before_newspapers_and_aggregators() -> None:
+    kb = load_knowledge_base()
+    lead = kb.get("campaign-lead")  # written: a provincial department, then a law aggregator
+    assert lead is not None
+    assert [s.kind for s in lead.citations] == ["government", "aggregator"]
+    mixed = [e for e in kb.entries if len({s.kind for s in e.citations}) > 1]
+    assert mixed
+    for entry in mixed:
+        ranks = [s.rank for s in entry.citations]
+        assert ranks == sorted(ranks), entry.id
+    for entry in kb.entries:
+        for source in entry.citations:
+            host = source.url.split("/")[2]
+            assert (source.kind == "government") == host.endswith(".gov.vn"), source.url
+
+
+def test_stale_entries_lists_what_is_due(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        """\
+topic: {id: test, title: Thử, checked: 2026-02-01}
+entries:
+  - id: old
+    questions: [Câu cũ]
+    answer: Trả lời.
+    sources: [https://example.com/a]
+  - id: fresh
+    questions: [Câu mới]
+    answer: Trả lời.
+    sources: [https://example.com/b]
+    checked: 2026-10-20
+  - id: one-old-source
+    questions: [Một nguồn cũ]
+    answer: Trả lời.
+    sources: [https://example.com/c, {url: "https://example.com/d", checked: 2025-12-31}]
+    checked: 2026-10-20
+""",
+    )
+    kb = load_knowledge_base(tmp_path)
+    due = stale_entries(kb, datetime.date(2026, 12, 1), 6)
+    assert [(e.id, d.isoformat()) for e, d in due] == [
+        ("one-old-source", "2025-12-31"),
+        ("old", "2026-02-01"),
+    ]
+    assert stale_entries(kb, datetime.date(2026, 12, 1), 11) == [
+        (kb.entries[2], datetime.date(2025, 12, 31))
+    ]
+
+
+def test_months_before() -> None:
+    assert months_before(datetime.date(2026, 12, 1), 6) == datetime.date(2026, 6, 1)
+    assert months_before(datetime.date(2026, 3, 31), 1) == datetime.date(2026, 2, 28)
+    assert months_before(datetime.date(2026, 1, 15), 13) == datetime.date(2024, 12, 15)
+    assert months_before(datetime.date(2024, 3, 31), 1) == datetime.date(2024, 2, 29)
+
+
+ENTRY = """\
+  - id: {id}
+    questions: [{question}]
+    answer: {answer}
+    sources: [https://example.gov.vn/{id}]
+    checked: 2026-02-01
+{extra}"""
+
+
+def _problems(tmp_path: Path, **entries: tuple[str, str]) -> str:
+    body = "".join(
+        ENTRY.format(id=eid, question=f"Câu {eid}", answer=answer, extra=extra)
+        for eid, (answer, extra) in entries.items()
+    )
+    write(tmp_path, "a.yaml", "topic: {id: t, title: T}\nentries:\n" + body)
+    return "\n".join(check_knowledge_base(tmp_path, today=datetime.date(2026, 12, 1)))
+
+
+def test_feature_names_are_checked(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        ok=("Trả lời.", "    feature: reminders\n    unavailable: Chưa có.\n"),
+        typo=("Trả lời.", "    feature: reminder\n"),
+        note=("Trả lời.", "    with_feature: {volunteer: Nhắn tình nguyện viên.}\n"),
+        lonely=("Trả lời.", "    unavailable: Chưa có.\n"),
+    )
+    assert "'typo': unknown feature 'reminder'" in problems
+    assert "'note': unknown feature 'volunteer' in with_feature" in problems
+    assert "'lonely': 'unavailable' is only used with 'feature'" in problems
+    assert "'ok'" not in problems
+    # The caller decides which names are valid (the core passes its registry's list).
+    write(
+        tmp_path,
+        "a.yaml",
+        "topic: {id: t, title: T}\nentries:\n"
+        + ENTRY.format(id="x", question="Câu x", answer="Trả lời.", extra="    feature: zalo\n"),
+    )
+    assert check_knowledge_base(tmp_path, today=datetime.date(2026, 12, 1)) != []
+    assert (
+        check_knowledge_base(tmp_path, today=datetime.date(2026, 12, 1), features=("zalo",)) == []
+    )
+
+
+def test_time_bound_entries_need_an_after_text(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        camp=("Từ 1–10/10/{campaign_year}.", "    campaign: true\n"),
+        window=("Đang diễn ra.", "    valid_until: 2026-10-10\n"),
+        good=("Năm {campaign_year}.", "    campaign: true\n    after: Đã xong.\n"),
+        dead=("Trả lời.", "    after: Không bao giờ dùng.\n"),
+        during=("Trả lời.", "    during: Không bao giờ dùng.\n"),
+        frozen=("Năm {campaign_year}.", ""),
+        unknown=("Năm {nam_nay}.", "    campaign: true\n    after: Xong.\n"),
+        brace=("Một {ngoặc.", "    campaign: true\n    after: Xong.\n"),
+        order=(
+            "Trả lời.",
+            "    valid_from: 2026-05-01\n    valid_until: 2026-04-01\n    after: Xong.\n",
+        ),
+    )
+    assert "'camp': time-bound entry has no 'after' text" in problems
+    assert "'window': time-bound entry has no 'after' text" in problems
+    assert "'good'" not in problems
+    assert "'dead': 'after' needs 'campaign: true' or 'valid_until'" in problems
+    assert "'during': 'during' needs 'campaign: true'" in problems
+    assert "'frozen': {campaign_year} is only used with 'campaign: true'" in problems
+    assert "'unknown': unknown placeholder {nam_nay}" in problems
+    assert "'brace': unmatched brace" in problems
+    assert "'order': valid_from is after valid_until" in problems
+
+
+def test_a_text_pointing_at_a_feature_button_must_survive_the_feature(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        bad=("Bấm nút bên dưới để nhắn tình nguyện viên.", "    action: volunteer\n"),
+        note=(
+            "Hỏi trưởng thôn.",
+            "    action: volunteer\n    with_feature: {volunteers: Hoặc bấm nút bên dưới.}\n",
+        ),
+        declared=(
+            "Bấm nút bên dưới để đăng ký.",
+            "    action: signup\n    feature: signup\n    unavailable: Hỏi UBND xã.\n",
+        ),
+        topics=("Bấm nút bên dưới để xem chủ đề.", "    action: topics\n"),
+    )
+    assert "'bad': answer points at the 'volunteer' button" in problems
+    for fine in ("'note'", "'declared'", "'topics'"):
+        assert fine not in problems
+
+
+def test_unknown_publisher_fails_the_check(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, ok=("Trả lời.", ""))
+    assert problems == ""
+    write(
+        tmp_path,
+        "b.yaml",
+        """\
+topic: {id: u, title: U}
+entries:
+  - id: nobody
+    questions: [Không ai đăng]
+    answer: Trả lời.
+    sources: [https://unknown-site.vn/a]
+    checked: 2026-02-01
+""",
+    )
+    problems = "\n".join(check_knowledge_base(tmp_path, today=datetime.date(2026, 12, 1)))
+    assert "'nobody': no publisher known for 'unknown-site.vn' (add it to publishers.yaml)" in (
+        problems
+    )

@@ -66,3 +66,22 @@ def test_abbreviation_keys_are_normalized() -> None:
 
 def test_long_text_is_fine() -> None:
     assert normalize("a" * 5000) == "a" * 5000
+
+
+def test_word_groups_are_joined_into_units() -> None:
+    from faq.normalize import join_phrases, tokens
+
+    assert join_phrases(tokens("Tài khoản bị khóa")) == ["tai", "khoan", "bikhoa"]
+    assert join_phrases(tokens("khóa tài khoản")) == ["khoa", "tai", "khoan"]
+    assert join_phrases(tokens("đổi sđt")) == join_phrases(tokens("đổi số điện thoại"))
+    assert join_phrases(tokens("đổi điện thoại")) == ["doi", "dien", "thoai"]
+    # Longest group first: "bị tạm khóa" is one unit, not "bị" + "tạm khóa".
+    assert join_phrases(tokens("bị tạm khóa")) == ["bikhoa"]
+
+
+def test_ways_of_asking_are_dropped() -> None:
+    from faq.normalize import join_phrases, tokens
+
+    assert join_phrases(tokens("Xã hội số là gì, nói dễ hiểu giúp tôi")) == join_phrases(
+        tokens("Xã hội số là gì")
+    )

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.messages import Button, Reply
+from bot.messages import Button, Link, Reply
 
 # https://core.telegram.org/bots/api#sendmessage: 1-4096 characters after entity parsing.
 # Telegram counts UTF-16 code units, so an emoji outside the BMP counts twice: we do too.
@@ -32,13 +33,33 @@ class Part:
 
 
 def render(reply: Reply, limit: int = MAX_MESSAGE_CHARS) -> list[Part]:
-    """Split, escape and attach the buttons to the last part."""
+    """Split, escape, add the links (short HTML links) and the buttons to the last part."""
     chunks = split_text(reply.text, limit)
+    parts = [escape(chunk) for chunk in chunks]
+    if reply.links:
+        links = "\n".join(link_html(link) for link in reply.links)
+        # Telegram counts the visible text: the links' labels, not their tags.
+        if utf16_len(chunks[-1]) + 2 + utf16_len(_visible(links)) <= limit:
+            parts[-1] = f"{parts[-1]}\n\n{links}"
+        else:
+            parts.append(links)
     keyboard = keyboard_for(reply.buttons)
     return [
-        Part(escape(chunk), keyboard if index == len(chunks) - 1 else None)
-        for index, chunk in enumerate(chunks)
+        Part(html_text, keyboard if index == len(parts) - 1 else None)
+        for index, html_text in enumerate(parts)
     ]
+
+
+def link_html(link: Link) -> str:
+    """<a href="...">label</a>, or the escaped label and URL when the URL is not http(s)."""
+    if not link.url.startswith(("https://", "http://")):
+        return escape(f"{link.label} {link.url}")
+    return f'<a href="{html.escape(link.url, quote=True)}">{escape(link.label)}</a>'
+
+
+def _visible(text: str) -> str:
+    """What Telegram counts of HTML: tags do not count, an entity counts as one character."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def escape(text: str) -> str:

@@ -1,11 +1,21 @@
-"""Questions answered from the knowledge base, topic browsing, and honest fallbacks."""
+"""Questions answered from the knowledge base, topic browsing, and honest fallbacks.
+
+Every answer is chosen for the day of the turn, the campaign year and the features this
+deployment offers (faq/answers.py): an entry about a feature that is off is hidden or
+replaced by its honest alternative. Sources go as links, most authoritative first.
+"""
 
 from __future__ import annotations
 
-from bot.messages import Button, Reply
+from collections.abc import Collection
+from datetime import datetime
+
+from bot.clock import VN_TZ, to_local
+from bot.messages import Button, Link, Reply
 from bot.payloads import small_number
 from bot.privacy import person_key, redact_personal
 from bot.turn import Turn
+from faq.answers import Answer, Situation, answer_for, visible_entries
 from faq.kb import FaqEntry
 from faq.matcher import MatchResult
 from handlers import texts
@@ -14,6 +24,8 @@ from storage import unanswered
 
 TOPIC_PAGE_SIZE = 8
 MAX_LABEL_CHARS = 60
+MAX_SOURCES_SHOWN = 2
+VOLUNTEERS = "volunteers"
 
 # Feature buttons an FAQ entry can offer after its answer.
 ACTION_BUTTONS = {
@@ -30,28 +42,56 @@ def label(text: str) -> str:
     return text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1].rstrip() + "…"
 
 
-def answer_reply(entry: FaqEntry) -> Reply:
-    """The answer, its source, and what to do next."""
-    sources = "\n".join(entry.sources[:2])
-    text = f"{entry.answer.strip()}\n\n{say.SOURCE_PREFIX}: {sources}"
-    buttons: list[Button] = []
-    if entry.action in ACTION_BUTTONS:
-        buttons.append(ACTION_BUTTONS[entry.action])
-    buttons.append(Button(say.BUTTON_SAME_TOPIC, f"topics:{entry.topic}"))
-    if entry.action != "volunteer":
-        buttons.append(texts.VOLUNTEER_BUTTON)
-    buttons.append(texts.MENU_BUTTON)
-    return Reply(text, tuple(buttons))
+def situation_now(campaign_year: int | None, features: Collection[str]) -> Situation:
+    """Today in Vietnam, for callers without a turn (the `ask` command)."""
+    return Situation.on(datetime.now(VN_TZ).date(), campaign_year, features)
 
 
-def suggest_reply(result: MatchResult) -> Reply:
-    return say.suggest(
-        [Button(label(s.entry.questions[0]), f"faq:{s.entry.id}") for s in result.suggestions]
+def situation_of(turn: Turn) -> Situation:
+    """The day of this turn in Vietnam, the configured campaign year, the features on."""
+    app = turn.app
+    return Situation.on(
+        to_local(turn.now).date(), app.settings.campaign_year, app.available_features
     )
 
 
-def fallback_reply() -> Reply:
-    return say.fallback()
+def source_links(answer: Answer) -> tuple[Link, ...]:
+    """Source links ("Nguồn: <publisher>, kiểm tra dd/mm/yyyy"), most authoritative first."""
+    links = [
+        Link(say.source_label(source.publisher, source.checked), source.url)
+        for source in answer.sources[:MAX_SOURCES_SHOWN]
+    ]
+    if not links:  # an entry built without the publishers table
+        links = [
+            Link(say.source_url_label(url), url) for url in answer.entry.sources[:MAX_SOURCES_SHOWN]
+        ]
+    return tuple(links)
+
+
+def answer_reply(entry: FaqEntry, situation: Situation) -> Reply:
+    """The answer as true in `situation`, its sources, and what to do next."""
+    answer = answer_for(entry, situation)
+    if answer is None:  # hidden in this deployment (its feature is off)
+        return fallback_reply(situation)
+    buttons: list[Button] = []
+    if answer.action in ACTION_BUTTONS:
+        buttons.append(ACTION_BUTTONS[answer.action])
+    buttons.append(Button(say.BUTTON_SAME_TOPIC, f"topics:{entry.topic}"))
+    if answer.action != "volunteer" and VOLUNTEERS in situation.features:
+        buttons.append(texts.VOLUNTEER_BUTTON)
+    buttons.append(texts.MENU_BUTTON)
+    return Reply(answer.text, tuple(buttons), source_links(answer))
+
+
+def suggest_reply(result: MatchResult, situation: Situation) -> Reply:
+    return say.suggest(
+        [Button(label(s.entry.questions[0]), f"faq:{s.entry.id}") for s in result.suggestions],
+        volunteers=VOLUNTEERS in situation.features,
+    )
+
+
+def fallback_reply(situation: Situation) -> Reply:
+    return say.fallback(volunteers=VOLUNTEERS in situation.features)
 
 
 def smalltalk_reply(kind: str | None) -> Reply:
@@ -64,23 +104,24 @@ def smalltalk_reply(kind: str | None) -> Reply:
     return texts.welcome()
 
 
-def reply_for(result: MatchResult) -> Reply:
+def reply_for(result: MatchResult, situation: Situation) -> Reply:
     """The reply a citizen sees for a match result (also used by `python -m bot ask`)."""
     if result.action == "answer" and result.entry is not None:
-        return answer_reply(result.entry)
+        return answer_reply(result.entry, situation)
     if result.action == "smalltalk":
         return smalltalk_reply(result.smalltalk)
     if result.action == "suggest" and result.suggestions:
-        return suggest_reply(result)
-    return fallback_reply()
+        return suggest_reply(result, situation)
+    return fallback_reply(situation)
 
 
 async def answer_question(turn: Turn) -> list[Reply]:
     """Free text: answer, suggest, fall back or chat, and log what was not answered."""
-    result = turn.app.matcher.match(turn.text)
+    situation = situation_of(turn)
+    result = turn.app.matcher.match(turn.text, situation)
     if result.action in ("suggest", "fallback"):
         await _record_unanswered(turn, result)
-    return [reply_for(result)]
+    return [reply_for(result, situation)]
 
 
 async def _record_unanswered(turn: Turn, result: MatchResult) -> None:
@@ -101,7 +142,8 @@ async def faq_button(turn: Turn) -> list[Reply]:
     """`faq:<id>`: a suggestion or a topic question was tapped."""
     faq_id = (turn.payload or "").partition(":")[2]
     entry = turn.app.knowledge.get(faq_id)
-    return [answer_reply(entry)] if entry is not None else [fallback_reply()]
+    situation = situation_of(turn)
+    return [answer_reply(entry, situation) if entry is not None else fallback_reply(situation)]
 
 
 async def topics_button(turn: Turn) -> list[Reply]:
@@ -117,7 +159,7 @@ async def topics_button(turn: Turn) -> list[Reply]:
 
 def _topic_page(turn: Turn, topic_id: str, page: int) -> list[Reply]:
     knowledge = turn.app.knowledge
-    entries = knowledge.in_topic(topic_id)
+    entries = visible_entries(knowledge, situation_of(turn), topic_id)
     topic = next((t for t in knowledge.topics if t.id == topic_id), None)
     if topic is None or not entries:
         return [say.empty_topic()]

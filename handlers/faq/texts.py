@@ -2,27 +2,45 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.messages import Button, Reply
 from handlers import texts
 
 BUTTON_SAME_TOPIC = "📚 Câu hỏi cùng chủ đề"
 BUTTON_MORE = "➡️ Xem thêm"
 BUTTON_OTHER_TOPICS = "📚 Chủ đề khác"
-SOURCE_PREFIX = "Nguồn"
 
 
-def suggest(buttons: list[Button]) -> Reply:
+def source_label(publisher: str, checked: date) -> str:
+    """Who says it and when it was last checked: 'Nguồn: Báo Dân trí, kiểm tra 04/01/2025'."""
+    return f"Nguồn: {publisher}, kiểm tra {checked:%d/%m/%Y}"
+
+
+def source_url_label(url: str) -> str:
+    return f"Nguồn: {url}"
+
+
+def suggest(buttons: list[Button], *, volunteers: bool) -> Reply:
+    helper = (texts.VOLUNTEER_BUTTON,) if volunteers else ()
     return Reply(
         "Tôi chưa chắc đã hiểu đúng ý bạn. Có phải bạn muốn hỏi một trong các câu sau không ạ?",
-        (*buttons, texts.TOPICS_BUTTON, texts.VOLUNTEER_BUTTON),
+        (*buttons, texts.TOPICS_BUTTON, *helper),
     )
 
 
-def fallback() -> Reply:
+def fallback(*, volunteers: bool) -> Reply:
+    if volunteers:
+        return Reply(
+            "Xin lỗi bạn, câu này tôi chưa có thông tin chắc chắn để trả lời. "
+            "Bạn có thể xem các chủ đề tôi hỗ trợ, hoặc nhờ tình nguyện viên giúp ạ.",
+            (texts.TOPICS_BUTTON, texts.VOLUNTEER_BUTTON, texts.MENU_BUTTON),
+        )
     return Reply(
-        "Xin lỗi bạn, câu này tôi chưa có thông tin chắc chắn để trả lời. "
-        "Bạn có thể xem các chủ đề tôi hỗ trợ, hoặc nhờ tình nguyện viên giúp ạ.",
-        (texts.TOPICS_BUTTON, texts.VOLUNTEER_BUTTON, texts.MENU_BUTTON),
+        "Xin lỗi bạn, câu này tôi chưa có thông tin chắc chắn để trả lời. Bạn có thể xem các "
+        "chủ đề tôi hỗ trợ, hoặc hỏi trực tiếp Tổ công nghệ số cộng đồng, bộ phận một cửa "
+        "của xã, phường nơi bạn ở ạ.",
+        (texts.TOPICS_BUTTON, texts.MENU_BUTTON),
     )
 
 

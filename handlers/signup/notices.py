@@ -23,7 +23,7 @@ REMINDER_EVERY_SECONDS = 600
 
 
 def promotion_message(session: HelpSession, person: Signup) -> outbox.Message:
-    """ "You have a seat now", on the channel they signed up on; queued once per sign-up.
+    """The "you have a seat now" notice, on the channel they signed up on; queued once per sign-up.
 
     Resent if a crash leaves it in doubt: a duplicate is better than an empty seat.
     """
