@@ -118,6 +118,12 @@ class Call:
 
 
 @dataclass
+class _Armed:
+    fault: Fault
+    times: int
+
+
+@dataclass
 class Hold:
     """Keeps requests to one operation waiting until `release()`; `entered` when one arrived."""
 
@@ -135,7 +141,7 @@ class _Server:
         self.calls: list[Call] = []
         self.port = 0
         self._runner: web.AppRunner | None = None
-        self._faults: dict[str, list[list[Any]]] = defaultdict(list)
+        self._faults: dict[str, list[_Armed]] = defaultdict(list)
         self._holds: dict[str, Hold] = {}
         self._changed = asyncio.Condition()
 
@@ -153,7 +159,7 @@ class _Server:
 
     def fail(self, operation: str, fault: Fault, *, times: int = 1) -> None:
         """The next `times` calls of `operation` get `fault`."""
-        self._faults[operation].append([fault, times])
+        self._faults[operation].append(_Armed(fault, times))
 
     def hold(self, operation: str) -> Hold:
         """Calls of `operation` wait until the returned Hold is released."""
@@ -186,12 +192,11 @@ class _Server:
             hold.entered.set()
             await hold.released.wait()
         for armed in self._faults.get(operation, []):
-            if armed[1] > 0:
-                armed[1] -= 1
-                fault: Fault = armed[0]
-                if fault.delay:
-                    await asyncio.sleep(fault.delay)
-                return fault
+            if armed.times > 0:
+                armed.times -= 1
+                if armed.fault.delay:
+                    await asyncio.sleep(armed.fault.delay)
+                return armed.fault
         return None
 
 
@@ -280,8 +285,7 @@ class FakeZaloOA(_Server):
         self.users: dict[str, OaUser] = {}
         self.sent: list[dict[str, Any]] = []
         self._access: dict[str, datetime] = {}  # access token -> expiry
-        self._refresh: dict[str, datetime] = {}  # unused refresh token -> expiry
-        self._spent: set[str] = set()
+        self._refresh: dict[str, datetime] = {}  # refresh token not used yet -> expiry
         self._minute: tuple[int, int] = (0, 0)  # (minute number, requests in it)
 
     @property
@@ -363,7 +367,8 @@ class FakeZaloOA(_Server):
         return self._user_event("user_send_sticker", user_id, {"attachments": [attachment]})
 
     def unknown_event(self, user_id: str, event_name: str = "user_seen_message") -> SignedEvent:
-        return self._user_event(event_name, user_id, {"msg_ids": [new_id()]}, interaction=False)
+        message = {"msg_ids": [new_id()]}
+        return self._user_event(event_name, user_id, message, msg_id_key="", interaction=False)
 
     def follow_event(self, user_id: str, **options: Any) -> SignedEvent:
         user = self.users.get(user_id) or self.add_user(user_id)
@@ -387,7 +392,7 @@ class FakeZaloOA(_Server):
         **options: Any,
     ) -> SignedEvent:
         """`msg_id_key="mid"` gives the minority variant [?]; `msg_id` repeats a message."""
-        if "msg_ids" not in message:
+        if msg_id_key:
             message = {**message, msg_id_key: msg_id or new_id()}
         body = {
             "app_id": self.app_id,
@@ -415,7 +420,7 @@ class FakeZaloOA(_Server):
         return self._signed(body, user_id, interaction, **options)
 
     def sign(self, body: dict[str, Any], **options: Any) -> SignedEvent:
-        """Sign any body (malformed ones too), with the options of `_signed`."""
+        """Sign any body (malformed ones too; its timestamp is set), with `_signed`'s options."""
         return self._signed(body, None, False, **options)
 
     def _signed(
@@ -439,7 +444,7 @@ class FakeZaloOA(_Server):
         timestamp = str(epoch_ms(moment))
         headers = {"Content-Type": "application/json"}
         if timestamp_in == "header":
-            del body["timestamp"]
+            body.pop("timestamp", None)
             headers["X-ZEvent-Timestamp"] = timestamp
         else:
             body["timestamp"] = timestamp
@@ -584,12 +589,10 @@ class FakeZaloOA(_Server):
             return _oauth_error(-14001, "invalid_client", "Invalid app id or secret key")
         if form.get("grant_type") != "refresh_token":
             return _oauth_error(-14002, "unsupported_grant_type", "Unsupported grant type")
-        refresh = form.get("refresh_token", "")
-        expires = self._refresh.pop(refresh, None)
-        if refresh in self._spent or expires is None:
-            self._spent.add(refresh)
+        # Popped: from now on this refresh token is unknown, so any reuse fails.
+        expires = self._refresh.pop(form.get("refresh_token", ""), None)
+        if expires is None:
             return _oauth_error(REFRESH_REFUSED, "invalid_grant", "Refresh token is invalid")
-        self._spent.add(refresh)
         if self.now() >= expires:
             return _oauth_error(REFRESH_REFUSED, "invalid_grant", "Refresh token is expired")
         issued = self.issue_tokens()

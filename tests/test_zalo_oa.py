@@ -16,7 +16,7 @@ from bot.channels.base import (
     RetryAfter,
     TemporaryFailure,
 )
-from bot.channels.zalo import render
+from bot.channels.zalo import inbound, render
 from bot.channels.zalo.errors import (
     OutsideWindow,
     QuotaExhausted,
@@ -89,6 +89,17 @@ async def test_the_quota_block_is_read_when_present(
             oa.issue_tokens().access_token, CITIZEN, TEXT
         )
     assert sent.quota_remaining == 7
+
+
+async def test_a_tapped_button_comes_back_as_its_payload(
+    oa: FakeZaloOA, api: OaApi, token: str
+) -> None:
+    shown = (Button("✅ Đồng ý", "signup:consent:yes"), Button("Không đồng ý", "signup:consent:no"))
+    [message] = render.render_oa(Reply("Bạn đồng ý cho lưu số điện thoại không?", shown))
+    await api.send_message(token, CITIZEN, message)
+    event = inbound.parse_oa_event(oa.tap(CITIZEN, "Không đồng ý").body)
+    assert event.kind is inbound.EventKind.TEXT and event.text is not None
+    assert render.resolve_tap(event.text, shown) == "signup:consent:no"
 
 
 @pytest.mark.parametrize(

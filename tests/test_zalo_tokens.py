@@ -163,11 +163,13 @@ async def test_minus_220_refreshes_too(
 async def test_a_fresh_token_rejected_again_is_reported_not_retried_forever(
     oa: FakeZaloOA, keeper: TokenKeeper, api: OaApi, problems: Problems
 ) -> None:
-    oa.fail("message/cs", oa_fault(-216), times=5)
+    oa.fail("message/cs", oa_fault(-216), times=4)
     with pytest.raises(AuthorizationLost):
         await OaClient(api, keeper).send(CITIZEN, TEXT)
     assert [c.operation for c in oa.calls] == ["message/cs", "access_token", "message/cs"]
-    assert problems.kinds == [TokenProblemKind.ACCESS_REJECTED]
+    with pytest.raises(AuthorizationLost):
+        await OaClient(api, keeper).send(CITIZEN, TEXT)
+    assert problems.kinds == [TokenProblemKind.ACCESS_REJECTED]  # told once
 
 
 async def test_delivery_errors_other_than_tokens_pass_through_without_refresh(

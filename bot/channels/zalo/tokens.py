@@ -174,7 +174,8 @@ class TokenKeeper:
         try:
             return await operation(token)
         except TokenRejected as error:
-            await self._report(TokenProblem(TokenProblemKind.ACCESS_REJECTED, str(error)))
+            problem = TokenProblem(TokenProblemKind.ACCESS_REJECTED, str(error))
+            await self._report(problem, once_for="")  # each later send would say it again
             raise AuthorizationLost(f"a fresh access token was rejected: {error}") from error
 
     async def access_token(self) -> str:
