@@ -78,10 +78,10 @@ def new_id() -> str:
 
 @dataclass
 class Fault:
-    """What to answer instead of the normal reply: a JSON object or raw text."""
+    """What to answer instead of the normal reply: a JSON object, raw text or raw bytes."""
 
     status: int = 200
-    body: dict[str, Any] | str = field(default_factory=dict)
+    body: dict[str, Any] | str | bytes = field(default_factory=dict)
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -200,7 +200,11 @@ class _Server:
         return None
 
 
-def _respond(status: int, body: dict[str, Any] | str, headers: dict[str, str]) -> web.Response:
+def _respond(
+    status: int, body: dict[str, Any] | str | bytes, headers: dict[str, str]
+) -> web.Response:
+    if isinstance(body, bytes):
+        return web.Response(status=status, body=body, headers=headers)
     if isinstance(body, str):
         return web.Response(status=status, text=body, headers=headers)
     return web.json_response(body, status=status, headers=headers)
@@ -811,7 +815,10 @@ class FakeZaloBot(_Server):
 
     @staticmethod
     def _answer(
-        call: Call, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+        call: Call,
+        status: int,
+        body: dict[str, Any] | str | bytes,
+        headers: dict[str, str] | None = None,
     ) -> web.Response:
         call.answer = body
         return _respond(status, body, headers or {})

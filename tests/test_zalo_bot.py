@@ -163,6 +163,8 @@ async def test_the_monthly_quota_is_exhausted(
         (bot_fault(500, "Internal Server Error"), TemporaryFailure),
         (Fault(502, "<html>Bad Gateway</html>"), TemporaryFailure),
         (Fault(200, "<html>captive portal</html>"), TemporaryFailure),
+        (Fault(200, b"\xff\xfe\x00garbage"), TemporaryFailure),
+        (bot_fault(429, "Too Many Requests", retry_after=-1), RetryAfter),
         (Fault(200, "", delay=1.0), TemporaryFailure),  # slower than the client's timeout
         (bot_fault(400, "Bad Request: chat not found"), PermanentFailure),
         (bot_fault(403, "Forbidden: user has blocked the bot"), RecipientUnreachable),

@@ -152,7 +152,7 @@ class ZaloBotApi:
         description = self._redacted(str(reply.get("description", "")))
         parameters = reply.get("parameters")
         retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
-        seconds = float(retry_after) if isinstance(retry_after, int | float) else None
+        seconds = _positive(retry_after)
         error = error_for(method, code, description, seconds)
         logger.info("zalo bot: %s failed: %s", method, error)
         raise error
@@ -165,13 +165,13 @@ class ZaloBotApi:
         timeout = aiohttp.ClientTimeout(total=timeout_seconds or self._timeout_seconds)
         try:
             async with self._session.post(url, json=dict(params), timeout=timeout) as response:
-                status, text = response.status, await response.text()
+                status, raw = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
             # The exception text may hold the URL, and so the token: name its type only.
             raise TemporaryFailure(f"zalo bot {method}: {type(error).__name__}") from None
         try:
-            reply = json.loads(text)
-        except ValueError:
+            reply = json.loads(raw)
+        except ValueError:  # UnicodeDecodeError included
             reply = None
         if isinstance(reply, dict):
             return status, reply
@@ -181,6 +181,12 @@ class ZaloBotApi:
 
     def _redacted(self, text: str) -> str:
         return text.replace(self._token, "<token>") if self._token else text
+
+
+def _positive(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
 
 
 def _webhook_info(result: object) -> WebhookInfo:

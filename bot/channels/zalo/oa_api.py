@@ -157,15 +157,16 @@ class OaApi:
             async with self._session.post(url, timeout=self._timeout, **kwargs) as response:
                 status = response.status
                 retry_after = response.headers.get("Retry-After", "")
-                text = await response.text()
+                raw = await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
             raise TemporaryFailure(f"zalo oa: {type(error).__name__}") from None
         if status == 429:
             seconds = _integer(retry_after)
-            raise RetryAfter(RATE_LIMIT_PAUSE if seconds is None else seconds, "zalo oa: HTTP 429")
+            pause = seconds if seconds is not None and seconds > 0 else RATE_LIMIT_PAUSE
+            raise RetryAfter(pause, "zalo oa: HTTP 429")
         try:
-            reply = json.loads(text)
-        except ValueError:
+            reply = json.loads(raw)
+        except ValueError:  # UnicodeDecodeError included
             reply = None
         if isinstance(reply, dict) and status < 500:
             return reply
