@@ -43,7 +43,7 @@ class Warnings(list[tuple[int, int]]):
 
 async def test_budget_warns_at_80_percent_once_and_keeps_the_rest_for_replies() -> None:
     clock, warnings = ManualClock(NOW), Warnings()
-    budget = MonthlyBudget(100, clock.now, warnings)
+    budget = MonthlyBudget(clock.now, warnings, limit=100)
     for _ in range(79):
         budget.check(SendKind.PROACTIVE)
         await budget.record()
@@ -63,8 +63,15 @@ async def test_budget_warns_at_80_percent_once_and_keeps_the_rest_for_replies() 
     assert warnings == [(80, 100)] and budget.used == 100
 
 
+def test_the_default_is_the_basic_plan() -> None:
+    budget = MonthlyBudget(ManualClock(NOW).now, Warnings(), used=2999)
+    budget.check(SendKind.REPLY)
+    with pytest.raises(QuotaExhausted):
+        budget.check(SendKind.PROACTIVE)
+
+
 async def test_a_long_reply_is_checked_as_a_whole() -> None:
-    budget = MonthlyBudget(10, ManualClock(NOW).now, Warnings(), used=8)
+    budget = MonthlyBudget(ManualClock(NOW).now, Warnings(), limit=10, used=8)
     budget.check(SendKind.REPLY, 2)
     with pytest.raises(QuotaExhausted):
         budget.check(SendKind.REPLY, 3)
@@ -72,7 +79,7 @@ async def test_a_long_reply_is_checked_as_a_whole() -> None:
 
 async def test_the_budget_starts_again_with_the_month_in_vietnam() -> None:
     clock, warnings = ManualClock(datetime(2026, 10, 31, 16, 59, tzinfo=UTC)), Warnings()
-    budget = MonthlyBudget(10, clock.now, warnings, used=9)
+    budget = MonthlyBudget(clock.now, warnings, limit=10, used=9)
     assert budget.used == 9
     clock.advance(timedelta(minutes=1))  # 00:00 on 1 November in Vietnam
     assert budget.used == 0

@@ -31,10 +31,10 @@ class MonthlyBudget:
 
     def __init__(
         self,
-        limit: int,
         now: Callable[[], datetime],
         on_warning: OnBudgetWarning,
         *,
+        limit: int = BASIC_PLAN_MONTHLY_MESSAGES,
         warn_ratio: float = 0.8,
         reserve_for_replies: float = 0.1,
         used: int = 0,
