@@ -94,7 +94,7 @@ async def delete_idle_before(db: AsyncSession, cutoff: datetime) -> int:
 
 
 async def delete_conversation(db: AsyncSession, channel: str, chat_id: str) -> int:
-    """For "delete my data": the conversation row itself (it is created again on the next message)."""
+    """For "delete my data": the conversation row (made again on the next message)."""
     result = await db.execute(
         delete(Conversation).where(Conversation.channel == channel, Conversation.chat_id == chat_id)
     )

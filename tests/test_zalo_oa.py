@@ -11,6 +11,7 @@ import pytest
 
 from bot.channels.base import (
     DeliveryError,
+    NotAllowed,
     PermanentFailure,
     RecipientUnreachable,
     RetryAfter,
@@ -135,7 +136,7 @@ async def test_every_error_code_is_mapped(
 def test_skips_carry_a_reason_and_are_never_retried() -> None:
     now = datetime(2026, 10, 3, 1, 0, tzinfo=UTC)
     window = error_for(-230, "User has not interacted", now)
-    assert isinstance(window, Skipped) and isinstance(window, PermanentFailure)
+    assert isinstance(window, Skipped) and isinstance(window, NotAllowed)
     assert window.reason == "outside Zalo window"
     quota = error_for(-218, "Out of quota receive", now)
     assert isinstance(quota, QuotaExhausted) and quota.scope == "recipient today"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from bot.channels.base import DeliveryError, PermanentFailure, TemporaryFailure
+from bot.channels.base import DeliveryError, NotAllowed, TemporaryFailure
 
 
-class Skipped(PermanentFailure):
-    """Not sent on purpose, and retrying will not help: recorded with a reason.
-
-    A PermanentFailure so that a sender which does not know this type yet still never
-    retries it; a sender that does records it as skipped instead of failed.
-    """
+class Skipped(NotAllowed):
+    """Not sent on purpose, and retrying will not help: the outbox records it as skipped
+    with `reason` (a window closed, a quota used up)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
