@@ -173,7 +173,11 @@ class OutboxSender:
 
         try:
             sent = await channel.send(
-                row.chat_id, Reply.from_dict(row.reply), thread_id=row.thread_id, on_wire=on_wire
+                row.chat_id,
+                Reply.from_dict(row.reply),
+                thread_id=row.thread_id,
+                on_wire=on_wire,
+                priority=row.priority,
             )
         except Withdrawn:
             logger.debug("outbox: withdrawn before sending %s", where)

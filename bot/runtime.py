@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.channels.telegram import TelegramChannel, TelegramTuning
-from bot.channels.web import WebChatChannel
+from bot.channels.registry import ChannelTuning, build_channels
+from bot.channels.telegram import TelegramTuning
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppContext, Knowledge, build_app_context
@@ -24,7 +24,7 @@ from bot.logs import AcceptErrorThrottle
 from bot.outbox import OutboxSender
 from bot.retention import enforce_retention
 from bot.routing import Flow, Router
-from bot.webserver import Mount, bound_port, build_web_app, start_web
+from bot.webserver import bound_port, build_web_app, start_web
 from storage.db import upgrade_schema
 
 logger = logging.getLogger(__name__)
@@ -82,18 +82,12 @@ async def running(
     knowledge: Knowledge | None = None,
     product: Product | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Run the whole bot inside the `async with` block (Telegram too when a token is set)."""
+    """Run the whole bot inside the `async with` block (every configured channel)."""
     app, dispatcher = await prepare(settings, clock, knowledge, product)
     runtime = Runtime(app, dispatcher, asyncio.Event())
-    web_channel = WebChatChannel(app, dispatcher)
-    app.channels[web_channel.name] = web_channel
-    mounts: list[Mount] = [web_channel.mount]
-    if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
-        telegram = TelegramChannel(app, dispatcher, telegram_tuning)
-        app.channels[telegram.name] = telegram
-        if telegram.webhook_url:
-            # Served by the shared web server, stopped before the channel (no new updates).
-            mounts.append(telegram.mount)
+    channels, mounts = build_channels(app, dispatcher, ChannelTuning(telegram=telegram_tuning))
+    for channel in channels:
+        app.channels[channel.name] = channel
     try:
         for channel in app.channels.values():
             await channel.start()

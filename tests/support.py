@@ -31,6 +31,7 @@ class FakeChannel:
         *,
         thread_id: str | None = None,
         on_wire: OnWire | None = None,
+        priority: int = 0,
     ) -> Sent:
         await go_on_wire(on_wire)
         if self.failures:

@@ -36,8 +36,13 @@ class Channel(Protocol):
         *,
         thread_id: str | None = None,
         on_wire: OnWire | None = None,
+        priority: int = 0,
     ) -> Sent:
-        """Deliver one reply; raise a DeliveryError subclass when it cannot."""
+        """Deliver one reply; raise a DeliveryError subclass when it cannot.
+
+        `priority` is the outbox row's (storage.outbox.Priority; 0 for a reply someone is
+        waiting for): a channel short of quota may refuse bulk messages first (NotAllowed).
+        """
 
 
 async def go_on_wire(on_wire: OnWire | None) -> None:

@@ -46,6 +46,7 @@ class ConsoleChannel:
         *,
         thread_id: str | None = None,
         on_wire: OnWire | None = None,
+        priority: int = 0,
     ) -> Sent:
         await go_on_wire(on_wire)
         self.show([reply])

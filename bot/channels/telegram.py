@@ -213,6 +213,7 @@ class TelegramChannel:
         *,
         thread_id: str | None = None,
         on_wire: OnWire | None = None,
+        priority: int = 0,
     ) -> Sent:
         """Outbox delivery: raise DeliveryError subclasses, never retry the first part inline.
 

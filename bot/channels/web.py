@@ -80,6 +80,7 @@ class WebChatChannel:
         *,
         thread_id: str | None = None,
         on_wire: OnWire | None = None,
+        priority: int = 0,
     ) -> Sent:
         await go_on_wire(on_wire)
         async with self.app.transaction() as db:
