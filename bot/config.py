@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     admin_ids: str = Field(default="")
 
     campaign_year: int | None = None
+    # Campaign reminders (Vietnam time): the two slots a subscriber chooses from, and the
+    # quiet hours when no message to many people is sent (they wait until the morning).
+    reminder_morning_time: str = "07:30"
+    reminder_evening_time: str = "19:00"
+    quiet_hours: str = "21:00-07:00"
+    # The campaign calendar (default: faq/data/campaign_days.yaml).
+    campaign_calendar_file: Path | None = None
 
     # Retention (days), enforced hourly by housekeeping; see README "Privacy".
     retain_outbox_days: int = 30

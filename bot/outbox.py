@@ -25,6 +25,7 @@ from bot.channels.base import (
     TemporaryFailure,
     Withdrawn,
 )
+from bot.clock import DailyWindow
 from bot.context import AppContext
 from bot.messages import Reply
 from bot.privacy import mask_id
@@ -73,6 +74,8 @@ class OutboxSender:
         )
         self.owner = sender_id()
         self._stopping = False
+        # No message to many people at night: they wait for the end of the quiet hours.
+        self._quiet = DailyWindow.parse(app.settings.quiet_hours)
 
     async def recover(self, *, at_start: bool = True) -> outbox.Recovery:
         """Resend or flag rows a dead sender left on the wire; release its leases.
@@ -99,14 +102,16 @@ class OutboxSender:
         """Deliver every message due now; returns how many rows were taken."""
         taken = 0
         while not self._stopping:
+            now = self.app.clock.now()
             async with self.app.transaction() as db:
                 rows = await outbox.claim(
                     db,
                     self.owner,
-                    self.app.clock.now(),
+                    now,
                     self.tuning.lease,
                     self.tuning.batch_size,
                     list(self.app.channels),
+                    bulk=not self._quiet.contains(now),
                 )
             if not rows:
                 return taken
@@ -164,6 +169,9 @@ class OutboxSender:
         """Send one row and record the outcome; False when it must be tried again later."""
         channel = self.app.channels[row.channel]
         where = f"channel={row.channel} chat={mask_id(row.chat_id)} id={row.id} kind={row.kind}"
+        if row.send_before is not None and self.app.clock.now() >= row.send_before:
+            await self._final(row, OutboxStatus.SKIPPED, "too late: its day is over")
+            return True
 
         async def on_wire() -> bool:
             async with self.app.transaction() as db:

@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from faq.kb import ACTION_FEATURES, KNOWN_FEATURES, FaqEntry, KnowledgeBase
 from faq.sources import Source
@@ -22,10 +23,20 @@ CAMPAIGN_LAST_DAY = 10  # National Digital Transformation Day itself
 FIRST_NATIONAL_DAY_YEAR = 2022  # Decision 505/QĐ-TTg of 22/4/2022: 10/10 every year
 
 
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def default_campaign_year(today: datetime.date) -> int:
     """This year until 10 October, then next year (the next October to come)."""
     last_day = datetime.date(today.year, 10, CAMPAIGN_LAST_DAY)
     return today.year if today <= last_day else today.year + 1
+
+
+def campaign_year(configured: int | None, now: datetime.datetime) -> int:
+    """The configured year (CAMPAIGN_YEAR), else the next October to come, in Vietnam time."""
+    if configured is not None:
+        return configured
+    return default_campaign_year(now.astimezone(VIETNAM).date())
 
 
 def campaign_phase(today: datetime.date, campaign_year: int) -> Phase:

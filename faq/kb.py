@@ -46,7 +46,10 @@ ACTION_FEATURES = {"signup": "signup", "reminders": "reminders", "volunteer": "v
 # Names an answer of a campaign entry may use in braces, e.g. "1–10/10/{campaign_year}".
 PLACEHOLDERS = frozenset({"campaign_year", "campaign_number"})
 # Files in the data directory that are not topics.
-NON_TOPIC_FILES = frozenset({"abbreviations.yaml", "smalltalk.yaml", PUBLISHERS_FILE})
+# Data files next to the topics that are not topics (the reminders' calendar is one).
+NON_TOPIC_FILES = frozenset(
+    {"abbreviations.yaml", "smalltalk.yaml", PUBLISHERS_FILE, "campaign_days.yaml"}
+)
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?$")
 _BRACES_RE = re.compile(r"\{([^{}]*)\}")

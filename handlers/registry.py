@@ -7,7 +7,7 @@ phrases before general ones) and its own package; see README "Adding a feature".
 from __future__ import annotations
 
 from bot.features import Feature, Product
-from handlers import coming_soon, faq, menu, mydata, signup
+from handlers import coming_soon, faq, menu, mydata, reminders, signup
 from handlers.texts import CORE_TEXTS
 
 FEATURES: tuple[Feature, ...] = (
@@ -15,7 +15,7 @@ FEATURES: tuple[Feature, ...] = (
     faq.feature,
     mydata.feature,
     signup.feature,
-    coming_soon.placeholder("reminders", "Nhắc lịch 1–10/10"),
+    reminders.feature,
     coming_soon.placeholder("volunteer", "Gặp tình nguyện viên"),
 )
 

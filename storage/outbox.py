@@ -57,6 +57,8 @@ class Message:
     thread_id: str | None = None
     not_before: datetime | None = None
     dedupe_key: str | None = None
+    # Not worth sending after this (a day's reminder): skipped instead.
+    send_before: datetime | None = None
 
 
 async def enqueue(db: AsyncSession, message: Message, now: datetime) -> bool:
@@ -93,16 +95,20 @@ def _row_values(message: Message, now: datetime) -> dict[str, Any]:
         "not_before": message.not_before or now,
         "created_at": now,
         "dedupe_key": message.dedupe_key,
+        "send_before": message.send_before,
     }
 
 
-def _claimable(now: datetime, channels: Sequence[str]) -> Any:
-    return and_(
+def _claimable(now: datetime, channels: Sequence[str], bulk: bool) -> Any:
+    conditions = [
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.not_before <= now,
         OutboxMessage.channel.in_(list(channels)),
         or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-    )
+    ]
+    if not bulk:
+        conditions.append(OutboxMessage.priority < Priority.BULK)
+    return and_(*conditions)
 
 
 async def claim(
@@ -112,13 +118,18 @@ async def claim(
     lease: timedelta,
     limit: int,
     channels: Sequence[str],
+    *,
+    bulk: bool = True,
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due rows to `owner` (most urgent first); their status stays pending."""
+    """Lease up to `limit` due rows to `owner` (most urgent first); their status stays pending.
+
+    Without `bulk` (quiet hours), messages to many people are left for later.
+    """
     if not channels:
         return []
     query = (
         select(OutboxMessage)
-        .where(_claimable(now, channels))
+        .where(_claimable(now, channels, bulk))
         .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox
-from storage.models import HelpSession, OutboxMessage, Signup, SignupStatus
+from storage.models import Conversation, HelpSession, OutboxMessage, Signup, SignupStatus
 
 ACTIVE = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
 
@@ -277,3 +277,37 @@ async def delete_ended_before(db: AsyncSession, cutoff: datetime) -> int:
     ended = select(HelpSession.id).where(HelpSession.ends_at < cutoff)
     result = await db.execute(delete(Signup).where(Signup.session_id.in_(ended)))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def people_batch(
+    db: AsyncSession,
+    *,
+    after_id: int,
+    limit: int,
+    starts_after: datetime,
+    session_slug: str | None = None,
+    commune: str | None = None,
+) -> list[tuple[int, str, str]]:
+    """(sign-up id, channel, chat id) of active sign-ups of sessions not started yet, in id
+    order after `after_id` (an announcement's audience, paged); blocked people left out."""
+    query = (
+        select(Signup.id, Signup.channel, Signup.chat_id)
+        .join(HelpSession, Signup.session_id == HelpSession.id)
+        .outerjoin(
+            Conversation,
+            (Conversation.channel == Signup.channel) & (Conversation.chat_id == Signup.chat_id),
+        )
+        .where(
+            Signup.id > after_id,
+            Signup.status.in_(ACTIVE),
+            HelpSession.starts_at > starts_after,
+            Conversation.blocked_at.is_(None),
+        )
+        .order_by(Signup.id)
+        .limit(limit)
+    )
+    if session_slug is not None:
+        query = query.where(HelpSession.slug == session_slug)
+    if commune is not None:
+        query = query.where(HelpSession.commune == commune)
+    return [(int(i), str(c), str(chat)) for i, c, chat in (await db.execute(query)).all()]

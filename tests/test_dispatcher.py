@@ -169,7 +169,7 @@ async def test_unknown_button_payload_is_harmless(chat: Chat) -> None:
 
 
 async def test_placeholder_features_say_so_honestly(chat: Chat) -> None:
-    replies = await chat.press(texts.PAYLOAD_REMINDERS)
+    replies = await chat.press(texts.PAYLOAD_VOLUNTEER)
     assert "đang được hoàn thiện" in joined(replies)
     assert texts.PAYLOAD_MENU in payloads(replies)
 

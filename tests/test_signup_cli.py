@@ -19,9 +19,9 @@ from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
+from faq.answers import campaign_year
 from handlers.signup.cli import export_csv, import_file, list_sessions
 from handlers.signup.notices import queue_day_before_reminders
-from handlers.signup.sessions_file import campaign_year
 from storage import help_sessions, signups
 from storage.db import _alembic_config, create_engine
 from storage.models import Base, OutboxMessage

@@ -157,3 +157,19 @@ async def test_unanswered_stores_unicode_and_sql_looking_text(app: AppContext) -
         assert [row.text for row in rows] == [text]
         # the conversations table is still there
         await db.execute(select(Conversation))
+
+
+async def test_the_migrations_build_exactly_the_models(app: AppContext) -> None:
+    """Schema changes go through migrations: after them, nothing differs from the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.models import Base
+
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection)
+        return list(compare_metadata(context, Base.metadata))
+
+    async with app.engine.connect() as connection:
+        found = await connection.run_sync(differences)
+    assert found == []

@@ -7,6 +7,9 @@ from handlers import texts
 from handlers.signup.texts import BUTTON_MINE, MINE_BUTTON, PAYLOAD_MINE, SIGNUP_BUTTON, when, where
 from storage.models import HelpSession, Signup, SignupStatus
 
+# The one-tap offer of the campaign reminders after a sign-up.
+REMINDERS_BUTTON = Button(texts.BUTTON_REMINDERS, texts.PAYLOAD_REMINDERS)
+
 
 def details(session: HelpSession) -> str:
     lines = [f"🕗 {when(session)}", f"📍 {where(session)}"]
@@ -23,8 +26,9 @@ def booked(session: HelpSession, signup: Signup) -> Reply:
         f"🔖 Mã đăng ký: {signup.code} (bạn đọc mã này khi đến nơi)\n"
         f"{details(session)}\n\n"
         "Tôi sẽ nhắc bạn một ngày trước buổi hỗ trợ. Nếu bận không đi được, bạn hủy giúp "
-        "để nhường chỗ cho người khác nhé.",
-        (MINE_BUTTON, texts.MENU_BUTTON),
+        "để nhường chỗ cho người khác nhé.\n\n"
+        "Bạn có muốn nhận thêm tin nhắc mỗi ngày từ 1 đến 10/10 không? Bấm “Nhắc lịch” bên dưới.",
+        (MINE_BUTTON, REMINDERS_BUTTON, texts.MENU_BUTTON),
     )
 
 
@@ -34,7 +38,7 @@ def waitlisted(session: HelpSession, signup: Signup, position: int) -> Reply:
         f"(thứ tự số {position}).\n\n"
         f"🔖 Mã đăng ký: {signup.code}\n{details(session)}\n\n"
         "Khi có người hủy, tôi sẽ nhắn báo ngay cho bạn. Bạn cũng có thể chọn buổi khác.",
-        (MINE_BUTTON, SIGNUP_BUTTON, texts.MENU_BUTTON),
+        (MINE_BUTTON, REMINDERS_BUTTON, SIGNUP_BUTTON, texts.MENU_BUTTON),
     )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from bot.clock import VN_TZ
+from faq.answers import campaign_year
 from storage.help_sessions import SessionSpec
 
 MAX_TOPIC_CHARS = 48
@@ -85,14 +86,6 @@ _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _mapping_with_lines,
 )
-
-
-def campaign_year(configured: int | None, now: dt.datetime) -> int:
-    """The configured year, else this year until 10 October (Vietnam time), then next year."""
-    if configured is not None:
-        return configured
-    today = now.astimezone(VN_TZ).date()
-    return today.year if today <= dt.date(today.year, 10, 10) else today.year + 1
 
 
 def load_sessions(path: Path, configured_year: int | None, now: dt.datetime) -> list[SessionSpec]:
