@@ -26,6 +26,7 @@
   var eventsSession = "";
   var sseBlockedUntil = 0;
   var pollTimer = null;
+  var refocusChoices = false;   // a button was pressed from the keyboard: focus the next row
 
   // ---- storage -------------------------------------------------------------------------
 
@@ -176,7 +177,8 @@
   function addReplies(replies, pushed) {
     replies = replies || [];
     if (!replies.length) return;
-    var focusWasInChoices = choices.contains(document.activeElement);
+    var focusWasInChoices = refocusChoices || choices.contains(document.activeElement);
+    refocusChoices = false;
     var first = null;
     var buttons = [];
     replies.forEach(function (r, i) {
@@ -283,6 +285,8 @@
 
   function press(button, btn) {
     if (btn.disabled) return;
+    // Disabling the focused button drops the focus: remember to give it to the next row.
+    refocusChoices = document.activeElement === btn;
     lockChoices(btn);   // at once: a second tap finds the row disabled
     var item = { who: "me", text: button.label };
     var bubble = add(item);
