@@ -47,6 +47,13 @@ def screenshot_path(name: str) -> Path:
     return path
 
 
+def artifact_path(name: str) -> Path:
+    """test-artifacts/NAME: what a test run leaves to look at (gitignored)."""
+    path = ROOT / "test-artifacts" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def upcoming(slug: str, commune: str, *, days: int, capacity: int = 20) -> SessionSpec:
     """A help session `days` from now at 08:00 Vietnam time (the server runs on real time)."""
     vn = dt.timezone(dt.timedelta(hours=7))
@@ -127,7 +134,7 @@ async def assert_newest_in_view(page: Page) -> None:
     try:
         _check_geometry(await page.evaluate(_GEOMETRY))
     except AssertionError:
-        await page.screenshot(path=ROOT / "test-artifacts" / "not-in-view.png")
+        await page.screenshot(path=artifact_path("not-in-view.png"))
         raise
 
 

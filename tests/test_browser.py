@@ -15,6 +15,7 @@ from bot.runtime import Runtime
 from storage.models import Signup
 from tests.browser_support import (
     PHONE,
+    artifact_path,
     assert_newest_in_view,
     bot_count,
     bot_server,
@@ -130,7 +131,7 @@ async def test_faq_and_the_whole_signup_at_phone_size(
     await expect(page.locator("#log .newest")).to_contain_text("Tin vui")
     assert len(updates) == 0, "the seat came by polling, not by push"
     await assert_newest_in_view(page)
-    screenshot_path("push-latency.txt").write_text(
+    artifact_path("push-latency.txt").write_text(
         f"waitlist seat on the page after {latency:.3f} s\n"
     )
 
