@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
+_ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
 
 
 class Settings(BaseSettings):
@@ -45,6 +47,14 @@ class Settings(BaseSettings):
     web_header_timeout_seconds: float = 15.0
     web_body_timeout_seconds: float = 15.0
     web_max_connections: int = 512
+    # Push to open pages (Server-Sent Events, /api/events): most streams open at once (keep
+    # it well under WEB_MAX_CONNECTIONS), heartbeat, and how often other workers' messages
+    # are looked for.
+    web_max_event_streams: int = 256
+    web_events_heartbeat_seconds: float = 15.0
+    web_events_recheck_seconds: float = 2.0
+    # Comma-separated origins (https://portal.example.vn) whose pages may embed the chat.
+    web_embed_origins: str = ""
 
     # A half-filled form older than this is reset the next time the person writes.
     form_timeout_hours: int = 24
@@ -86,6 +96,21 @@ class Settings(BaseSettings):
     retain_conversations_days: int = 90
     retain_unanswered_days: int = 365
     retain_signups_days_after_session: int = 90
+
+    @field_validator("web_embed_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        origins = [part.strip().lower().rstrip("/") for part in value.split(",") if part.strip()]
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://portal.example.vn (no path)"
+                )
+        return ",".join(origins)
+
+    def embed_origin_list(self) -> tuple[str, ...]:
+        """Origins allowed to embed the web chat (besides this server itself)."""
+        return tuple(part for part in self.web_embed_origins.split(",") if part)
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so the log formatter can make sure none is printed."""

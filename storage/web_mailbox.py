@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -18,23 +19,32 @@ async def put(db: AsyncSession, web_chat_id: str, reply: dict[str, Any], now: da
 
 
 async def take_all(db: AsyncSession, web_chat_id: str) -> list[dict[str, Any]]:
-    """Return and remove every waiting reply for the page, oldest first."""
+    """Return and remove every waiting reply for the page, oldest first.
+
+    One DELETE ... RETURNING, so two pages (or a stream and a poll) collecting at the same
+    moment never both get a reply: on PostgreSQL the second waits for the first's rows and
+    then finds them gone.
+    """
     rows = (
-        (
-            await db.execute(
-                select(WebMailboxItem)
-                .where(WebMailboxItem.web_chat_id == web_chat_id)
-                .order_by(WebMailboxItem.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if rows:
         await db.execute(
-            delete(WebMailboxItem).where(WebMailboxItem.id.in_([row.id for row in rows]))
+            delete(WebMailboxItem)
+            .where(WebMailboxItem.web_chat_id == web_chat_id)
+            .returning(WebMailboxItem.id, WebMailboxItem.reply)
         )
-    return [row.reply for row in rows]
+    ).all()
+    return [reply for _id, reply in sorted(rows, key=lambda row: row[0])]
+
+
+async def ids_with_mail(db: AsyncSession, web_chat_ids: Collection[str]) -> set[str]:
+    """Which of these pages have something waiting (one query for every open stream)."""
+    if not web_chat_ids:
+        return set()
+    found = await db.execute(
+        select(WebMailboxItem.web_chat_id)
+        .where(WebMailboxItem.web_chat_id.in_(list(web_chat_ids)))
+        .distinct()
+    )
+    return set(found.scalars().all())
 
 
 async def delete_before(db: AsyncSession, cutoff: datetime) -> int:

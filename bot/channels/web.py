@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.base import OnWire, Sent, go_on_wire
+from bot.channels.web_events import MailboxStreams, known_conversation
+from bot.channels.web_page import page_headers
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
@@ -66,6 +68,13 @@ class WebChatChannel:
         global_rate = settings.web_rate_global_per_second
         self._global = RateLimiter(global_rate, global_rate) if global_rate > 0 else None
         self._trusted_proxies = _networks(settings.web_trusted_proxies)
+        self.streams = MailboxStreams(
+            app,
+            max_streams=settings.web_max_event_streams,
+            heartbeat_seconds=settings.web_events_heartbeat_seconds,
+            recheck_seconds=settings.web_events_recheck_seconds,
+        )
+        self._page_headers = page_headers(settings.embed_origin_list())
 
     async def start(self) -> None:
         """Nothing to start: the web server is shared and started by the runtime."""
@@ -85,6 +94,7 @@ class WebChatChannel:
         await go_on_wire(on_wire)
         async with self.app.transaction() as db:
             await web_mailbox.put(db, chat_id, reply.to_dict(), self.app.clock.now())
+        self.streams.notify(chat_id)
         return Sent()
 
     def mount(self, web_app: web.Application) -> None:
@@ -93,9 +103,11 @@ class WebChatChannel:
         web_app.router.add_static("/static/", STATIC_DIR, show_index=False)
         web_app.router.add_post("/api/chat", self._chat)
         web_app.router.add_get("/api/updates", self._updates)
+        web_app.router.add_get("/api/events", self._events)
+        web_app.on_shutdown.append(self.streams.close_all)
 
     async def _page(self, request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC_DIR / "index.html")
+        return web.FileResponse(STATIC_DIR / "index.html", headers=self._page_headers)
 
     async def _chat(self, request: web.Request) -> web.Response:
         client = self.client_address(request)
@@ -151,6 +163,19 @@ class WebChatChannel:
         async with self.app.transaction() as db:
             replies = await web_mailbox.take_all(db, web_chat_id)
         return web.json_response({"session": web_chat_id, "replies": replies})
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        """Server-Sent Events of this page's mailbox (bot/channels/web_events.py)."""
+        wait = self._admit(self.client_address(request))
+        if wait:
+            return _rate_limited(wait, self.dispatcher.texts.slow_down)
+        try:
+            web_chat_id = _web_chat_id_from(request.query.get("session"))
+        except BadRequest as error:
+            return _error(400, "bad_request", str(error))
+        if web_chat_id is None or not await known_conversation(self.app, web_chat_id):
+            return _error(400, "bad_request", "'session' must be an id returned by this API")
+        return await self.streams.serve(request, web_chat_id)
 
     def client_address(self, request: web.Request) -> str:
         """Who is asking: the peer, or what a trusted proxy says it forwarded for."""

@@ -5,17 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from typing import Any
 
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
 from bot.outbox import OutboxSender
 from bot.runtime import prepare, serve_forever
+from bot.webserver import PortInUse
 from storage.db import create_engine, current_revision, upgrade_schema
 
 
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="serve the web chat (and Telegram when configured)")
+    run.add_argument(
+        "--port", type=_port, help="port of the web chat (default: WEB_PORT, else 8080)"
+    )
     run.set_defaults(func=_run)
     chat = subparsers.add_parser(
         "chat",
@@ -30,8 +35,20 @@ def register(subparsers: Any) -> None:
     upgrade.set_defaults(func=_db_upgrade)
 
 
+def _port(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    await serve_forever(settings, args.product)
+    if args.port is not None:
+        settings = settings.model_copy(update={"web_port": args.port})
+    try:
+        await serve_forever(settings, args.product)
+    except PortInUse as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -114,15 +114,15 @@ def reminder_text(
 ) -> str:
     lines = [f"🔔 Ngày {day:%d/%m}: {title}", "", text, "", f"💡 Mẹo trong ngày: {tip_question}"]
     for signup, session in bookings:
-        lines += [
-            "",
-            f"🎟️ Ngày {day:%d/%m} bạn có lịch hẹn: {session.title}, {format_local(session.starts_at)}",
-        ]
+        when = format_local(session.starts_at)
+        lines += ["", f"🎟️ Ngày {day:%d/%m} bạn có lịch hẹn: {session.title}, {when}"]
         lines.append(f"   📍 {session.place}, {session.address}. Mã đăng ký: {signup.code}")
     if sessions:
         lines += [
             "",
-            f"📍 Buổi hỗ trợ ngày {day:%d/%m} ở {commune}:" if commune else f"📍 Buổi hỗ trợ ngày {day:%d/%m}:",
+            f"📍 Buổi hỗ trợ ngày {day:%d/%m} ở {commune}:"
+            if commune
+            else f"📍 Buổi hỗ trợ ngày {day:%d/%m}:",
         ]
         for seats in sessions:
             session = seats.session
