@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.batching import GroupCommit
 from bot.channels.base import (
     NotAllowed,
     RecipientUnreachable,
@@ -74,6 +77,9 @@ class OutboxSender:
         )
         self.owner = sender_id()
         self._stopping = False
+        # Concurrent deliveries mark "on the wire" and "sent" in shared transactions.
+        self._on_wire = GroupCommit(app, self._begin_sends)
+        self._sent_marks = GroupCommit(app, self._mark_sent)
         # No message to many people at night: they wait for the end of the quiet hours.
         self._quiet = DailyWindow.parse(app.settings.quiet_hours)
 
@@ -174,10 +180,7 @@ class OutboxSender:
             return True
 
         async def on_wire() -> bool:
-            async with self.app.transaction() as db:
-                return await outbox.begin_send(
-                    db, row.id, self.owner, self.app.clock.now(), self.tuning.lease
-                )
+            return await self._on_wire.submit(row.id)
 
         try:
             sent = await channel.send(
@@ -220,9 +223,19 @@ class OutboxSender:
         return True
 
     async def _sent(self, row: OutboxMessage, sent: Sent | None) -> None:
-        message_id = sent.message_id if sent is not None else None
-        async with self.app.transaction() as db:
-            await outbox.mark_sent(db, row.id, self.app.clock.now(), message_id)
+        await self._sent_marks.submit((row.id, sent.message_id if sent is not None else None))
+
+    async def _begin_sends(self, db: AsyncSession, row_ids: Sequence[int]) -> list[bool]:
+        started = await outbox.begin_send(
+            db, row_ids, self.owner, self.app.clock.now(), self.tuning.lease
+        )
+        return [row_id in started for row_id in row_ids]
+
+    async def _mark_sent(
+        self, db: AsyncSession, sent: Sequence[tuple[int, str | None]]
+    ) -> list[None]:
+        await outbox.mark_sent(db, sent, self.app.clock.now())
+        return [None] * len(sent)
 
     async def _reschedule(self, row: OutboxMessage, delay: timedelta, error: str) -> None:
         async with self.app.transaction() as db:

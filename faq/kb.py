@@ -36,6 +36,7 @@ from faq.sources import (
     rank_sources,
     read_publishers,
 )
+from faq.yamlfile import load_yaml
 
 MAX_ANSWER_CHARS = 800
 ACTIONS = frozenset({"signup", "reminders", "volunteer", "my_data", "topics"})
@@ -261,7 +262,7 @@ def _read(
 
 def _read_file(file: Path, problems: list[str]) -> tuple[Topic | None, list[dict[str, Any]]]:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.append(f"{file.name}: cannot read YAML ({exc.__class__.__name__}: {exc})")
         return None, []

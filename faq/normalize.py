@@ -7,7 +7,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from faq.yamlfile import load_yaml
 
 ABBREVIATIONS_FILE = Path(__file__).parent / "data" / "abbreviations.yaml"
 
@@ -33,7 +33,7 @@ def _basic(text: str) -> list[str]:
 def load_abbreviations(path: Path = ABBREVIATIONS_FILE) -> dict[str, tuple[str, ...]]:
     """Load the abbreviation/teencode dictionary once: normalized token -> expansion tokens."""
     with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+        raw = load_yaml(fh) or {}
     table: dict[str, tuple[str, ...]] = {}
     for key, value in (raw.get("abbreviations") or {}).items():
         key_tokens = _basic(str(key))
@@ -47,7 +47,7 @@ def load_abbreviations(path: Path = ABBREVIATIONS_FILE) -> dict[str, tuple[str, 
 def load_phrases(path: Path = ABBREVIATIONS_FILE) -> dict[tuple[str, ...], str]:
     """Word groups read as one unit: normalized token tuple -> the unit's token."""
     with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+        raw = load_yaml(fh) or {}
     table: dict[tuple[str, ...], str] = {}
     for key, value in (raw.get("phrases") or {}).items():
         key_tokens, unit = tuple(tokens(str(key))), _basic(str(value or ""))

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from faq.normalize import tokens
+from faq.yamlfile import load_yaml
 
 SMALLTALK_FILE = Path(__file__).parent / "data" / "smalltalk.yaml"
 
@@ -27,7 +26,7 @@ class SmalltalkRules:
 def load_rules(path: Path = SMALLTALK_FILE) -> SmalltalkRules:
     """Load the smalltalk rules once."""
     with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+        raw = load_yaml(fh) or {}
     phrases: list[tuple[tuple[str, ...], str]] = []
     for intent, items in (raw.get("intents") or {}).items():
         for item in items:

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from faq.yamlfile import load_yaml
+
 PUBLISHERS_FILE = "publishers.yaml"
 DEFAULT_PUBLISHERS = Path(__file__).parent / "data" / PUBLISHERS_FILE
 
@@ -64,7 +66,7 @@ def host_of(url: str) -> str:
 def read_publishers(path: Path) -> tuple[PublisherTable | None, list[str]]:
     """Parse a publishers file; return the table (if usable) and the problems found."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         return None, [f"{path.name}: cannot read YAML ({exc.__class__.__name__}: {exc})"]
     problems: list[str] = []

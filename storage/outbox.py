@@ -16,13 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InDoubtPolicy, OutboxMessage, OutboxStatus
 from storage.sql import insert_ignoring_conflicts, rowcount, supports_skip_locked
+
+# The table itself, for Core statements on the hot path (no ORM bookkeeping per row).
+OUTBOX = cast(Table, OutboxMessage.__table__)
 
 # Statuses after which a row never changes again.
 FINAL = (
@@ -73,11 +76,12 @@ async def enqueue_many(db: AsyncSession, messages: Sequence[Message], now: datet
     """Queue many messages in one statement; rows whose dedupe key exists are skipped."""
     if not messages:
         return 0
+    # RETURNING with many rows ("insertmanyvalues") tells which were new, on both databases.
     result = await db.execute(
-        insert_ignoring_conflicts(db, OutboxMessage),
+        insert_ignoring_conflicts(db, OUTBOX).returning(OutboxMessage.id),
         [_row_values(message, now) for message in messages],
     )
-    return rowcount(result)
+    return len(result.all())
 
 
 def _row_values(message: Message, now: datetime) -> dict[str, Any]:
@@ -144,13 +148,13 @@ async def claim(
 
 
 async def begin_send(
-    db: AsyncSession, message_id: int, owner: str, now: datetime, lease: timedelta
-) -> bool:
-    """Mark a leased row as on the wire; False when it was withdrawn or the lease was lost."""
+    db: AsyncSession, message_ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+) -> set[int]:
+    """Mark leased rows as on the wire; returns those marked (not withdrawn, lease kept)."""
     result = await db.execute(
-        update(OutboxMessage)
+        update(OUTBOX)
         .where(
-            OutboxMessage.id == message_id,
+            OutboxMessage.id.in_(list(message_ids)),
             OutboxMessage.lease_owner == owner,
             OutboxMessage.status == OutboxStatus.PENDING,
         )
@@ -159,8 +163,9 @@ async def begin_send(
             attempts=OutboxMessage.attempts + 1,
             lease_until=now + lease,
         )
+        .returning(OutboxMessage.id)
     )
-    return rowcount(result) == 1
+    return {int(row_id) for row_id in result.scalars().all()}
 
 
 async def release(db: AsyncSession, message_ids: Sequence[int], owner: str) -> None:
@@ -177,16 +182,22 @@ async def release(db: AsyncSession, message_ids: Sequence[int], owner: str) -> N
 
 
 async def mark_sent(
-    db: AsyncSession, message_id: int, now: datetime, platform_message_id: str | None = None
+    db: AsyncSession, sent: Sequence[tuple[int, str | None]], now: datetime
 ) -> None:
-    """The platform accepted the message."""
-    await _finish(
-        db,
-        message_id,
-        status=OutboxStatus.SENT,
-        sent_at=now,
-        last_error=None,
-        platform_message_id=platform_message_id,
+    """The platform accepted these messages: (row id, the platform's message id) each."""
+    table = OUTBOX
+    await db.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            last_error=None,
+            lease_owner=None,
+            lease_until=None,
+            platform_message_id=bindparam("platform_id"),
+        ),
+        [{"row_id": row_id, "platform_id": platform_id} for row_id, platform_id in sent],
     )
 
 

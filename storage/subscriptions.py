@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, ReminderSlot, Subscription
@@ -50,6 +50,19 @@ async def stop(db: AsyncSession, channel: str, chat_id: str) -> bool:
         delete(Subscription).where(Subscription.channel == channel, Subscription.chat_id == chat_id)
     )
     return rowcount(result) > 0
+
+
+async def among(
+    db: AsyncSession, people: Sequence[tuple[str, str]], slot: ReminderSlot
+) -> Sequence[Subscription]:
+    """The subscriptions of `slot` among these (channel, chat id) pairs."""
+    if not people:
+        return []
+    query = select(Subscription).where(
+        Subscription.slot == slot,
+        tuple_(Subscription.channel, Subscription.chat_id).in_(list(people)),
+    )
+    return (await db.execute(query)).scalars().all()
 
 
 async def batch(

@@ -5,12 +5,16 @@ getUpdates (long polling with offset and timeout), sendMessage, editMessageText,
 editMessageReplyMarkup, answerCallbackQuery, setMyCommands, sendChatAction, setWebhook,
 deleteWebhook, getWebhookInfo. It records every call, checks what Telegram checks (HTML
 entities, 4096 characters, 1-64 byte callback data) and injects faults on demand.
-It does NOT enforce the 30 msg/s and 1 msg/s per chat limits (faults simulate a 429).
+With `limits` set it enforces the flood limits the way the bot must respect them
+(https://core.telegram.org/bots/faq): no more than `per_second` sendMessage calls in any
+one-second window, and per chat about one a second with short bursts (a token bucket of
+`chat_burst`); a call over either gets a 429 and is counted in `too_many`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import html
 import itertools
@@ -66,6 +70,15 @@ def slow(seconds: float) -> Fault:
 
 
 @dataclass
+class Limits:
+    """Flood limits the fake enforces on sendMessage."""
+
+    per_second: int = 30
+    chat_per_second: float = 1.0
+    chat_burst: float = 3.0
+
+
+@dataclass
 class Call:
     method: str
     params: dict[str, Any]
@@ -94,6 +107,9 @@ class FakeTelegram:
     # while messages are in flight). The message counts as delivered once the delay is over,
     # even if the client went away meanwhile: that is what "in doubt" means.
     send_delay: float = 0.0
+    # Flood limits to enforce (None: accept everything, as before).
+    limits: Limits | None = None
+    too_many: int = 0
 
     def __post_init__(self) -> None:
         self._pending: list[dict[str, Any]] = []
@@ -108,6 +124,8 @@ class FakeTelegram:
         self.port = 0
         self._closing = False
         self.webhook: dict[str, Any] = {}
+        self._recent_sends: collections.deque[float] = collections.deque()
+        self._chat_buckets: dict[str, tuple[float, float]] = {}
 
     # --- server ------------------------------------------------------------------------
 
@@ -277,6 +295,9 @@ class FakeTelegram:
                 return _error(fault.status, fault.description, extra)
             if method == "getUpdates":
                 return await self._get_updates(params)
+            if method == "sendMessage" and self.limits is not None and self._over_limit(params):
+                self.too_many += 1
+                return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             if method == "sendMessage" and self.send_delay:
                 await asyncio.sleep(self.send_delay)
             handler = getattr(self, f"_api_{method}", None)
@@ -290,6 +311,22 @@ class FakeTelegram:
             if self.record:
                 async with self._changed:
                     self._changed.notify_all()
+
+    def _over_limit(self, params: dict[str, Any]) -> bool:
+        """Whether this sendMessage breaks a flood limit (it is then not delivered)."""
+        assert self.limits is not None
+        now = time.monotonic()
+        while self._recent_sends and self._recent_sends[0] <= now - 1.0:
+            self._recent_sends.popleft()
+        chat = str(params.get("chat_id"))
+        tokens, updated = self._chat_buckets.get(chat, (self.limits.chat_burst, now))
+        tokens = min(self.limits.chat_burst, tokens + (now - updated) * self.limits.chat_per_second)
+        if len(self._recent_sends) >= self.limits.per_second or tokens < 1:
+            self._chat_buckets[chat] = (tokens, now)
+            return True
+        self._recent_sends.append(now)
+        self._chat_buckets[chat] = (tokens - 1, now)
+        return False
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for armed in self._faults.get(method, []):

@@ -27,3 +27,33 @@ async def test_same_key_serial_other_keys_concurrent() -> None:
     assert peaks["total"] == 2
     assert [x for x in order if x[0] == "a"] == [f"a{i}" for i in range(5)]
     assert len(locks) == 0
+
+
+async def test_priority_turns_serve_the_lowest_number_first() -> None:
+    from bot.turns import PriorityTurns
+
+    turns = PriorityTurns()
+    order: list[str] = []
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with turns.turn(20):
+            holding.set()
+            await release.wait()
+
+    async def waiter(name: str, priority: int) -> None:
+        async with turns.turn(priority):
+            order.append(name)
+
+    first = asyncio.create_task(holder())
+    await holding.wait()
+    waiters = [
+        asyncio.create_task(waiter(name, priority))
+        for name, priority in (("bulk-1", 20), ("bulk-2", 20), ("reply", 0), ("notice", 10))
+    ]
+    await asyncio.sleep(0)  # every waiter is queued behind the holder
+    assert order == []
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, *waiters), timeout=5)
+    assert order == ["reply", "notice", "bulk-1", "bulk-2"]

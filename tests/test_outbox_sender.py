@@ -104,7 +104,7 @@ async def test_a_crash_leaves_only_the_row_on_the_wire_in_doubt(
     async with app.open_db() as db, db.begin():
         rows = await outbox.claim(db, "dead", app.clock.now(), lease, 10, ["fake"])
         for row in rows[:2]:  # both on the wire...
-            await outbox.begin_send(db, row.id, "dead", app.clock.now(), lease)
+            await outbox.begin_send(db, [row.id], "dead", app.clock.now(), lease)
     # ...when the process is killed. A new one starts. On SQLite it is the only sender and
     # takes over every lease at once; on PostgreSQL other workers may be alive, so the dead
     # one's leases are taken over when they expire.

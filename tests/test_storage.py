@@ -92,8 +92,8 @@ async def test_outbox_dedupe_key_priority_and_claim_order(app: AppContext) -> No
         again = await outbox.claim(db, "w2", later, timedelta(minutes=1), 10, ["fake"])
         assert [row.reply["text"] for row in again] == ["urgent", "1"]
         # The first owner lost them: it may not put them on the wire any more.
-        assert not await outbox.begin_send(db, again[0].id, "w1", later, timedelta(minutes=1))
-        assert await outbox.begin_send(db, again[0].id, "w2", later, timedelta(minutes=1))
+        assert not await outbox.begin_send(db, [again[0].id], "w1", later, timedelta(minutes=1))
+        assert await outbox.begin_send(db, [again[0].id], "w2", later, timedelta(minutes=1))
         report = await outbox_reports.status_report(db)
     assert report.by_status == {"sending": 1, "pending": 3}
 
@@ -106,7 +106,7 @@ async def test_recovery_resends_or_reports_by_policy(app: AppContext) -> None:
         await outbox.enqueue(db, message("c", "never tried"), START)
         rows = await outbox.claim(db, "dead", START, lease, 10, ["fake"])
         for row in rows[:2]:
-            assert await outbox.begin_send(db, row.id, "dead", START, lease)
+            assert await outbox.begin_send(db, [row.id], "dead", START, lease)
     async with app.open_db() as db, db.begin():
         # A live sender's rows are left alone until their lease expires.
         found = await outbox.recover(db, START + timedelta(seconds=30), sole_sender=False)

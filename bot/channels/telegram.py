@@ -221,7 +221,7 @@ class TelegramChannel:
         rescheduling the row would send the first part twice.
         """
         first, *rest = render.render(reply)
-        message_id = await self.delivery.send_once(chat_id, first, on_wire, thread_id)
+        message_id = await self.delivery.send_once(chat_id, first, on_wire, thread_id, priority)
         for part in rest:
             await self.delivery.send_patiently(chat_id, part, thread_id)
         return Sent(message_id)

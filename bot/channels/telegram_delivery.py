@@ -32,6 +32,7 @@ from bot.channels import base
 from bot.channels.telegram_render import Part
 from bot.privacy import mask_id
 from bot.ratelimit import RateLimiter
+from bot.turns import PriorityTurns
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 # answer split in two or three parts should not wait a second between its parts.
 CHAT_BURST = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+GLOBAL_HEADROOM = 0.98
 
 OnBlocked = Callable[[str], Awaitable[None]]
 
@@ -60,10 +62,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def is_blocked(error: Forbidden) -> bool:
-    """Only "bot was blocked by the user" means unreachable; "can't initiate", "kicked",
-    "user is deactivated" are other 403s (https://core.telegram.org/api/errors#403-forbidden)."""
-    return "blocked by the user" in error.message.lower()
+# Telegram's word that the person is gone for good; a transient 403 ("bot can't initiate
+# conversation", "not enough rights") is not (https://core.telegram.org/api/errors#403-forbidden).
+GONE = ("blocked by the user", "user is deactivated", "chat not found")
+
+
+def is_blocked(error: TelegramError) -> bool:
+    """Only "blocked by the user", a deactivated account or a chat that no longer exists
+    end the sending to someone."""
+    return any(reason in error.message.lower() for reason in GONE)
 
 
 def delivery_error(error: TelegramError) -> base.DeliveryError:
@@ -75,6 +82,8 @@ def delivery_error(error: TelegramError) -> base.DeliveryError:
             return base.RecipientUnreachable(error.message)
         return base.PermanentFailure(error.message)
     if isinstance(error, BadRequest):  # a subclass of NetworkError: test it first
+        if is_blocked(error):  # "Bad Request: chat not found"
+            return base.RecipientUnreachable(error.message)
         return base.PermanentFailure(error.message)
     if isinstance(error, NetworkError):  # timeouts, connection errors, 5xx
         return base.TemporaryFailure(error.message)
@@ -90,11 +99,15 @@ class SendGate:
     """
 
     def __init__(self, per_second: float, per_chat_per_second: float) -> None:
-        self._global = RateLimiter(per_second, max(per_second, 1)) if per_second > 0 else None
+        # No burst overall, and a little headroom: Telegram counts what arrives in a second,
+        # and requests spaced evenly here arrive a few milliseconds early or late.
+        self._global = (
+            RateLimiter(per_second * GLOBAL_HEADROOM, 1) if per_second > 0 else None
+        )
         self._chats = (
             RateLimiter(per_chat_per_second, CHAT_BURST) if per_chat_per_second > 0 else None
         )
-        self._global_turns = asyncio.Lock()
+        self._global_turns = PriorityTurns()
         self._paused_until = 0.0
 
     @property
@@ -104,16 +117,17 @@ class SendGate:
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    async def wait_turn(self, chat_id: str) -> None:
-        """Sleep until this chat, and the bot as a whole, may send one more message."""
+    async def wait_turn(self, chat_id: str, priority: int = 0) -> None:
+        """Sleep until this chat, and the bot as a whole, may send one more message; the
+        lowest `priority` number gets the next global token (replies before broadcasts)."""
         await self._wait_pause()
         # The chat token first: a refused try_acquire takes nothing, so waiting on the
         # global bucket afterwards does not cost the chat a second token.
         if self._chats is not None:
             await _take(self._chats, chat_id)
         if self._global is not None:
-            # FIFO: without the lock, sleepers race for each new token and some starve.
-            async with self._global_turns:
+            # Turns: without them, sleepers race for each new token and some starve.
+            async with self._global_turns.turn(priority):
                 await _take(self._global, None)
         await self._wait_pause()
 
@@ -151,13 +165,14 @@ class Deliverer:
         part: Part,
         on_wire: base.OnWire | None = None,
         thread_id: str | None = None,
+        priority: int = 0,
     ) -> str:
         """One attempt; the message id, or a DeliveryError subclass when Telegram refuses.
 
         `on_wire` runs after the rate-limit wait, right before the request: a message
         waiting for its turn is not "on the wire" yet.
         """
-        await self.gate.wait_turn(chat_id)
+        await self.gate.wait_turn(chat_id, priority)
         await base.go_on_wire(on_wire)
         try:
             return await self._send(chat_id, part, thread_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from faq.kb import KnowledgeBase
+from faq.yamlfile import load_yaml
 
 DEFAULT_CALENDAR = Path(__file__).resolve().parents[2] / "faq" / "data" / "campaign_days.yaml"
 FIRST_DAY, LAST_DAY = 1, 10
@@ -51,7 +52,7 @@ class CalendarError(Exception):
 def load_calendar(path: Path = DEFAULT_CALENDAR) -> Calendar:
     """Parse the file; CalendarError when its shape is wrong."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise CalendarError([f"{path}: cannot read it: {error}"]) from error
     problems: list[str] = []

@@ -25,7 +25,7 @@ from handlers.reminders.announcements import (
 from handlers.reminders.calendar import CalendarError, check_calendar, load_calendar
 from handlers.reminders.daily import DayContent, calendar_path, campaign_dates, load_day
 from storage import broadcasts, outbox_reports
-from storage.models import OutboxMessage, ReminderSlot, Subscription
+from storage.models import OutboxMessage
 
 ZALO_MAX_CHARS = 2000
 
@@ -96,12 +96,8 @@ async def _preview(args: argparse.Namespace, settings: Settings) -> int:
 
 def render_reminder(content: DayContent, commune: str | None) -> str:
     """What a subscriber (of `commune`) gets, as the console shows it."""
-    subscriber = Subscription(
-        channel="preview", chat_id="preview", slot=ReminderSlot.MORNING, commune=commune
-    )
-    text, has_sessions = content.reminder(subscriber)
-    reply = Reply(text, say.reminder_buttons(content.day.tip, has_sessions))
-    return f"{render(reply)}\n\n({len(text)} characters; Zalo allows {ZALO_MAX_CHARS})"
+    reply = Reply.from_dict(content.reply(commune))
+    return f"{render(reply)}\n\n({len(reply.text)} characters; Zalo allows {ZALO_MAX_CHARS})"
 
 
 def _send_at(text: str | None) -> dt.datetime:

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,14 +35,13 @@ from handlers.reminders.calendar import (
     CampaignDay,
     load_calendar,
 )
-from storage import campaign_runs, help_sessions, outbox, signups, subscriptions
+from storage import campaign_queue, campaign_runs, help_sessions, outbox, signups, subscriptions
 from storage.help_sessions import SessionSeats
 from storage.models import HelpSession, InDoubtPolicy, ReminderSlot, Signup, Subscription
 
 logger = logging.getLogger(__name__)
 
 KIND = "campaign.reminder"
-BATCH = 1000
 MAX_SESSIONS_LISTED = 4
 
 
@@ -88,7 +88,7 @@ def calendar_path(settings: Settings) -> Path:
 
 @dataclass
 class DayContent:
-    """What every reminder of one day is built from, loaded once per batch run."""
+    """What every reminder of one day is built from, loaded once per run."""
 
     about: date
     day: CampaignDay
@@ -96,16 +96,15 @@ class DayContent:
     sessions: list[SessionSeats]
     bookings: dict[tuple[str, str], list[tuple[Signup, HelpSession]]]
 
-    def reminder(self, subscription: Subscription) -> tuple[str, bool]:
-        """The text for one subscriber, and whether sessions with free seats are listed."""
+    def reply(self, commune: str | None, person: tuple[str, str] | None = None) -> dict[str, Any]:
+        """The reminder for a subscriber of `commune` (their booking too, given `person`)."""
         near = [
             s
             for s in self.sessions
-            if s.free > 0
-            and (subscription.commune is None or s.session.commune == subscription.commune)
+            if s.free > 0 and (commune is None or s.session.commune == commune)
         ]
         shown = near[:MAX_SESSIONS_LISTED]
-        mine = self.bookings.get((subscription.channel, subscription.chat_id), [])
+        mine = self.bookings.get(person, []) if person is not None else []
         text = say.reminder_text(
             self.about,
             self.day.title,
@@ -113,10 +112,10 @@ class DayContent:
             self.tip_question,
             shown,
             len(near) - len(shown),
-            subscription.commune,
+            commune,
             mine,
         )
-        return text, bool(shown)
+        return Reply(text, say.reminder_buttons(self.day.tip, bool(shown))).to_dict()
 
 
 async def load_day(
@@ -146,52 +145,73 @@ async def load_day(
 
 
 def reminder_message(
-    settings: Settings, content: DayContent, subscription: Subscription, now: datetime
+    content: DayContent, subscription: Subscription, send_before: datetime
 ) -> outbox.Message:
-    text, has_sessions = content.reminder(subscription)
-    quiet = DailyWindow.parse(settings.quiet_hours)
+    """One subscriber's reminder, built for them (their commune, their booking)."""
+    person = (subscription.channel, subscription.chat_id)
+    day = content.about.isoformat()
     return outbox.Message(
         channel=subscription.channel,
         chat_id=subscription.chat_id,
-        reply=Reply(text, say.reminder_buttons(content.day.tip, has_sessions)).to_dict(),
+        reply=content.reply(subscription.commune, person),
         kind=KIND,
         priority=outbox.Priority.BULK,
         on_doubt=InDoubtPolicy.REPORT,
-        source=f"campaign:{content.about.isoformat()}",
-        dedupe_key=f"campaign:{content.about.isoformat()}:{subscription.channel}:{subscription.chat_id}",
-        send_before=quiet.next_start_after(now),
+        source=f"campaign:{day}",
+        dedupe_key=f"{key_prefix(content.about)}{subscription.channel}:{subscription.chat_id}",
+        send_before=send_before,
     )
 
 
+def key_prefix(about: date) -> str:
+    """The ledger: one outbox row per subscriber per campaign day, by its dedupe key."""
+    return f"campaign:{about.isoformat()}:"
+
+
+def send_before(settings: Settings, now: datetime) -> datetime:
+    """A reminder not sent when the quiet hours start is not sent at all."""
+    return DailyWindow.parse(settings.quiet_hours).next_start_after(now)
+
+
 async def queue_run(app: AppContext, about: date, slot: ReminderSlot) -> int:
-    """Queue the reminders of one (day, slot), batch after batch; returns how many."""
+    """Queue the reminders of one (day, slot); returns how many were new.
+
+    People with a booking that day get a reminder built for them; everyone else gets their
+    commune's, written by one INSERT ... SELECT per commune (storage/campaign_queue.py).
+    Each statement is idempotent (the dedupe key), so a crash or a second process is safe.
+    """
     run_key = f"{about.isoformat()}:{slot}"
-    queued = 0
-    while True:
-        now = app.clock.now()
-        async with app.transaction() as db:
-            run = await campaign_runs.start(db, run_key, now)
-            if run.finished_at is not None:
-                return queued
-            content = await load_day(app.settings, app.knowledge, db, about, now)
-            batch = (
-                await subscriptions.batch(db, after_id=run.position, limit=BATCH, slot=slot)
-                if content is not None
-                else []
-            )
-            if content is not None and batch:
-                messages = [reminder_message(app.settings, content, sub, now) for sub in batch]
-                added = await outbox.enqueue_many(db, messages, now)
-                run.position, run.queued = batch[-1].id, run.queued + added
-                queued += added
-            if len(batch) < BATCH:
-                run.finished_at = now
-        if queued:
-            app.outbox_wakeup.set()
+    now = app.clock.now()
+    until = send_before(app.settings, now)
+    async with app.transaction() as db:
+        run = await campaign_runs.start(db, run_key, now)
         if run.finished_at is not None:
-            if queued:
-                logger.info("campaign reminders %s queued=%d", run_key, queued)
-            return queued
+            return 0
+        content = await load_day(app.settings, app.knowledge, db, about, now)
+        queued = 0
+        if content is not None:
+            booked = list(content.bookings)
+            for person in await subscriptions.among(db, booked, slot):
+                queued += await outbox.enqueue(db, reminder_message(content, person, until), now)
+            for commune in await campaign_queue.communes_of(db, slot):
+                queued += await campaign_queue.queue_commune(
+                    db,
+                    slot=slot,
+                    commune=commune,
+                    reply=content.reply(commune),
+                    kind=KIND,
+                    priority=outbox.Priority.BULK,
+                    source=f"campaign:{about.isoformat()}",
+                    key_prefix=key_prefix(about),
+                    send_before=until,
+                    now=now,
+                    skip=booked,
+                )
+        run.queued, run.finished_at = queued, now
+    if queued:
+        app.outbox_wakeup.set()
+        logger.info("campaign reminders %s queued=%d", run_key, queued)
+    return queued
 
 
 async def queue_due_reminders(app: AppContext) -> None:
@@ -211,7 +231,6 @@ async def queue_for_latecomer(
             continue
         content = await load_day(app.settings, app.knowledge, db, about, now)
         if content is not None:
-            return await outbox.enqueue(
-                db, reminder_message(app.settings, content, subscription, now), now
-            )
+            message = reminder_message(content, subscription, send_before(app.settings, now))
+            return await outbox.enqueue(db, message, now)
     return False
