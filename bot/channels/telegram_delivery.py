@@ -14,7 +14,6 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot, LinkPreviewOptions
@@ -29,6 +28,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels import base
+from bot.channels.base import RetryPolicy as RetryPolicy
 from bot.channels.telegram_render import Part
 from bot.privacy import mask_id
 from bot.ratelimit import RateLimiter
@@ -41,15 +41,6 @@ CHAT_BURST = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 OnBlocked = Callable[[str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard a direct reply tries; tests shrink the delays."""
-
-    attempts: int = 4
-    backoff_seconds: float = 0.5  # 0.5, 1, 2 s between attempts after a timeout or 5xx
-    max_retry_after: float = 120.0  # a longer 429 pause is not waited out inline
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
