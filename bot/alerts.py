@@ -40,7 +40,7 @@ async def alert_organizers(app: AppContext, text: str, *, key: str) -> int:
         logger.warning("alert not sent to anyone: no organizer on a running channel (ADMIN_IDS)")
         return 0
     async with app.transaction() as db:
-        queued = await outbox.enqueue_many(db, messages, app.clock.now())
+        queued = sum([await outbox.enqueue(db, message, app.clock.now()) for message in messages])
     if queued:
         app.outbox_wakeup.set()
     return queued

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from bot.channels.base import RetryPolicy
 from bot.channels.zalo.bot_channel import ZaloBotChannel
@@ -18,10 +20,13 @@ from bot.channels.zalo.stores import record_of
 from bot.channels.zalo.tokens import StoredTokens, TokenGrant, TokenPair, TokenPolicy
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.context import Knowledge
+from bot.context import AppContext, Knowledge
+from bot.messages import Reply
 from bot.runtime import Runtime, running
-from storage import zalo
+from storage import outbox, zalo
 from storage.db import create_engine, create_session_maker, upgrade_schema
+from storage.models import OutboxMessage
+from storage.outbox import FINAL, Priority
 from tests.fake_zalo import (
     BOT_TOKEN,
     OA_APP_ID,
@@ -156,12 +161,51 @@ class BotHarness:
 
 @asynccontextmanager
 async def bot_running(
-    settings: Settings, clock: ManualClock, knowledge: Knowledge, **changes: Any
+    settings: Settings,
+    clock: ManualClock,
+    knowledge: Knowledge,
+    fake_options: dict[str, Any] | None = None,
+    **changes: Any,
 ) -> AsyncIterator[BotHarness]:
-    """The whole bot serving the Zalo Bot by long polling against a fresh fake."""
-    async with FakeZaloBot(clock.now) as fake:
+    """The whole bot serving the Zalo Bot (long polling unless changed) against a fresh fake."""
+    async with FakeZaloBot(clock.now, **(fake_options or {})) as fake:
         configured = bot_settings(settings, fake, **changes)
-        async with running(
-            configured, clock, zalo_tuning=TUNING, knowledge=knowledge, serve_web=False
-        ) as runtime:
+        async with running(configured, clock, zalo_tuning=TUNING, knowledge=knowledge) as runtime:
             yield BotHarness(runtime, fake)
+
+
+async def queue(
+    app: AppContext,
+    channel: str,
+    chat_id: str,
+    reply: Reply,
+    *,
+    priority: int = Priority.BULK,
+    kind: str = "campaign.reminder",
+) -> int:
+    """Queue an outbox row as the reminders feature does; its id."""
+    async with app.transaction() as db:
+        message = outbox.Message(channel, chat_id, reply.to_dict(), kind=kind, priority=priority)
+        assert await outbox.enqueue(db, message, app.clock.now())
+        row_id = await db.scalar(select(func.max(OutboxMessage.id)))
+    app.outbox_wakeup.set()
+    assert row_id is not None
+    return int(row_id)
+
+
+async def wait_final(
+    app: AppContext, ids: Sequence[int], within: float = 10.0
+) -> list[OutboxMessage]:
+    """The rows, once each is in a final status (sent, skipped, failed...)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        async with app.open_db() as db:
+            rows = [await db.get(OutboxMessage, row_id, populate_existing=True) for row_id in ids]
+        found = [row for row in rows if row is not None]
+        if len(found) == len(ids) and all(row.status in FINAL for row in found):
+            return found
+        if loop.time() > deadline:
+            raise TimeoutError([(row.id, row.status, row.last_error) for row in found])
+        app.outbox_wakeup.set()
+        await asyncio.sleep(0.02)
