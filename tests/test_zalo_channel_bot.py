@@ -124,7 +124,10 @@ async def test_stickers_images_and_groups(zalo_bot: BotHarness) -> None:
 async def test_the_webhook_checks_its_secret_and_dedupes(
     settings: Settings, clock: ManualClock, knowledge: Knowledge
 ) -> None:
-    changes = {"zalo_bot_webhook_url": WEBHOOK, "zalo_bot_webhook_secret": SecretStr(SECRET)}
+    changes: dict[str, Any] = {
+        "zalo_bot_webhook_url": WEBHOOK,
+        "zalo_bot_webhook_secret": SecretStr(SECRET),
+    }
     async with bot_running(settings, clock, knowledge, **changes) as zalo_bot:
         fake = zalo_bot.fake
         assert fake.webhook is not None and fake.webhook["secret_token"] == SECRET
@@ -170,7 +173,7 @@ async def test_the_monthly_quota_warns_once_and_holds_bulk_back_before_replies(
     settings: Settings, clock: ManualClock, knowledge: Knowledge
 ) -> None:
     """A plan of 20: organizers warned at 16; bulk stops at 18, notices at 19, replies at 20."""
-    changes = {"zalo_bot_monthly_quota": 20, "admin_ids": f"zalo_bot:{ORGANIZER}"}
+    changes: dict[str, Any] = {"zalo_bot_monthly_quota": 20, "admin_ids": f"zalo_bot:{ORGANIZER}"}
     async with bot_running(settings, clock, knowledge, **changes) as zalo_bot:
         app = zalo_bot.runtime.app
         await zalo_bot.say(CITIZEN, "/start")  # 1
