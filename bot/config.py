@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     zalo_oa_api_base: str = "https://openapi.zalo.me"
     zalo_oauth_base: str = "https://oauth.zaloapp.com"
     zalo_oa_webhook_path: str = "/zalo/oa/webhook"
+    # Messages per second this process sends on the OA (0: no pacing).
+    zalo_oa_rate_per_second: float = 10.0
 
     # Zalo Bot (Bot API). Leave the token empty to run without it.
     zalo_bot_token: SecretStr | None = None
@@ -84,8 +86,9 @@ class Settings(BaseSettings):
     # Public HTTPS address of this server's Zalo Bot webhook; empty means long polling.
     zalo_bot_webhook_url: str | None = None
     zalo_bot_webhook_secret: SecretStr | None = None
-    # Messages the bot's plan allows per calendar month (Basic plan: 3,000).
+    # Messages the bot's plan allows per calendar month, and users (Basic plan: 3,000, 50).
     zalo_bot_monthly_quota: int = 3000
+    zalo_bot_max_users: int = 50
 
     # Organizers (admin powers): comma-separated "channel:user id" pairs; a bare id means
     # Telegram ("123456, zalo_oa:8843..."). Everyone else is a citizen.

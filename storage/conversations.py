@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
@@ -91,6 +91,14 @@ async def is_blocked(session: AsyncSession, channel: str, chat_id: str) -> bool:
         )
     ).scalar_one_or_none()
     return blocked_at is not None
+
+
+async def count_chats(session: AsyncSession, channel: str) -> int:
+    """How many people have a conversation on this channel (retention forgets idle ones)."""
+    count = await session.scalar(
+        select(func.count()).select_from(Conversation).where(Conversation.channel == channel)
+    )
+    return int(count or 0)
 
 
 async def conversation_data(session: AsyncSession, channel: str, chat_id: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from bot.context import Knowledge
 from bot.messages import Button, Reply
 from bot.turn import Turn
 from handlers import texts
-from storage.models import InboxStatus, InboxUpdate, OutboxStatus, SignupStatus
+from storage.models import InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus, SignupStatus
 from storage.outbox import Priority
 from tests.signup_support import add_sessions, rows, spec
 from tests.test_signup_channels import CODE
@@ -217,3 +217,24 @@ async def test_when_zalo_says_the_quota_is_gone_the_count_agrees(
         assert statuses == [OutboxStatus.SENT, OutboxStatus.SKIPPED, OutboxStatus.SKIPPED]
         # The second was refused by Zalo; the third was held back without a call.
         assert len(zalo_bot.fake.calls_of("sendMessage")) == 3
+
+
+@SQLITE_ONLY
+async def test_organizers_hear_when_the_plan_nears_its_users(
+    settings: Settings, clock: ManualClock, knowledge: Knowledge
+) -> None:
+    changes: dict[str, Any] = {"zalo_bot_max_users": 5, "admin_ids": f"zalo_bot:{ORGANIZER}"}
+    people = [f"{n}{CITIZEN[1:]}" for n in range(4)]
+    async with bot_running(settings, clock, knowledge, **changes) as zalo_bot:
+        for person in people[:3]:
+            await zalo_bot.say(person, "/start")
+        await zalo_bot.channel.check_users()
+        await zalo_bot.say(people[3], "/start")  # 4 of 5: 80%
+        await zalo_bot.channel.check_users()
+        await zalo_bot.channel.check_users()  # told once
+        await zalo_bot.fake.wait_for(lambda: len(zalo_bot.texts_to(ORGANIZER)) == 1)
+        [alert] = zalo_bot.texts_to(ORGANIZER)
+        assert "4 people have written to the bot and its plan serves 5" in alert
+        async with zalo_bot.runtime.app.open_db() as db:
+            kinds = (await db.execute(select(OutboxMessage.kind))).scalars().all()
+        assert kinds == ["alert"]

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, LinkPreviewOptions
@@ -101,11 +101,11 @@ class SendGate:
         # The chat token first: a refused try_acquire takes nothing, so waiting on the
         # global bucket afterwards does not cost the chat a second token.
         if self._chats is not None:
-            await _take(self._chats, chat_id)
+            await self._chats.wait(chat_id)
         if self._global is not None:
             # FIFO: without the lock, sleepers race for each new token and some starve.
             async with self._global_turns:
-                await _take(self._global, None)
+                await self._global.wait(None)
         await self._wait_pause()
 
     async def _wait_pause(self) -> None:
@@ -114,15 +114,6 @@ class SendGate:
             if left <= 0:
                 return
             await asyncio.sleep(left)
-
-
-async def _take(limiter: RateLimiter, key: Hashable) -> None:
-    """Sleep until `limiter` grants a token for `key` (try_acquire tells how long)."""
-    while True:
-        wait = limiter.try_acquire(key)
-        if not wait:
-            return
-        await asyncio.sleep(wait)
 
 
 class Deliverer:

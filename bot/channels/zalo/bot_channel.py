@@ -39,6 +39,7 @@ from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.messages import Reply
 from bot.webserver import BodyError, json_status, read_json_object
+from storage.conversations import count_chats
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class ZaloBotChannel(ZaloChannel[str]):
         self._api: ZaloBotApi | None = None
         self._session: aiohttp.ClientSession | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._user_watch: asyncio.Task[None] | None = None
 
     @property
     def webhook_path(self) -> str:
@@ -117,6 +119,7 @@ class ZaloBotChannel(ZaloChannel[str]):
         self._accepting = True
         if not self.webhook_url:
             self._poller = asyncio.create_task(self._poll(), name="zalo-bot-polling")
+        self._user_watch = asyncio.create_task(self._watch_users(), name="zalo-bot-users")
 
     async def _choose_transport(self) -> None:
         if self.webhook_url:
@@ -128,10 +131,11 @@ class ZaloBotChannel(ZaloChannel[str]):
 
     async def stop(self) -> None:
         self._accepting = False
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in (self._poller, self._user_watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.finish()
         if self._session is not None:
             await self._session.close()
@@ -231,3 +235,28 @@ class ZaloBotChannel(ZaloChannel[str]):
         )
         month = month_of(self.app.clock.now())
         await alert_organizers(self.app, text, key=f"zalo-bot-quota:{month}")
+
+    async def _watch_users(self) -> None:
+        """The plan also caps the people a bot serves (50 on Basic, S2): warn before it."""
+        while True:
+            try:
+                await self.check_users()
+            except Exception:
+                logger.exception("zalo bot: counting users failed")
+            await asyncio.sleep(self.tuning.users_check_seconds)
+
+    async def check_users(self) -> None:
+        """Alert organizers once at 80% of ZALO_BOT_MAX_USERS and once at 100%."""
+        limit = self.app.settings.zalo_bot_max_users
+        async with self.app.open_db() as db:
+            people = await count_chats(db, self.name)
+        if limit <= 0 or people < limit * 0.8:
+            return
+        reached = people >= limit
+        logger.warning("zalo bot: %d people use the bot; the plan allows %d", people, limit)
+        text = (
+            f"Zalo Bot: {people} people have written to the bot and its plan serves {limit}. "
+            + ("New people may not be served. " if reached else "")
+            + "A paid plan, a second bot or the Zalo OA (ZALO_OA_*) serves more."
+        )
+        await alert_organizers(self.app, text, key=f"zalo-bot-users:{'full' if reached else 80}")

@@ -31,6 +31,7 @@ from bot.inbox import Inbox
 from bot.locks import KeyedLocks
 from bot.messages import Incoming, Reply
 from bot.privacy import mask_id
+from bot.ratelimit import RateLimiter
 from bot.tasks import TrackedTasks
 from storage.conversations import mark_blocked
 from storage.dedupe import storable_key
@@ -71,6 +72,7 @@ class ZaloTuning:
     # How often the OA token is checked (and refreshed ahead of expiry) while nothing is
     # sent: an idle bot would otherwise let the 3-month refresh token lapse.
     token_check_seconds: float = 3600.0
+    users_check_seconds: float = 3600.0  # how often the Zalo Bot's users are counted
     shutdown_grace_seconds: float = 10.0
 
 
@@ -79,10 +81,19 @@ class ZaloChannel(ABC, Generic[Part]):
 
     name: str
 
-    def __init__(self, app: AppContext, dispatcher: Dispatcher, tuning: ZaloTuning | None) -> None:
+    def __init__(
+        self,
+        app: AppContext,
+        dispatcher: Dispatcher,
+        tuning: ZaloTuning | None,
+        rate_per_second: float = 0.0,
+    ) -> None:
         self.app = app
         self.dispatcher = dispatcher
         self.tuning = tuning or ZaloTuning()
+        # Every send of this process waits its turn (0: no pacing).
+        rate = rate_per_second
+        self._pace = RateLimiter(rate, max(rate, 1.0)) if rate > 0 else None
         self.inbox = Inbox(app, self.name)
         self._tasks = TrackedTasks(self.name)
         self._chat_locks = KeyedLocks()
@@ -204,7 +215,7 @@ class ZaloChannel(ABC, Generic[Part]):
                 logger.warning("%s: not sent: %s", where, error)
                 return
             for part in parts:
-                attempt = functools.partial(self.deliver, chat_id, part)
+                attempt = functools.partial(self._paced, chat_id, part)
                 left = functools.partial(self.mark_left, chat_id)
                 if not await send_patiently(attempt, self.tuning.retry, where, left):
                     return
@@ -233,6 +244,7 @@ class ZaloChannel(ABC, Generic[Part]):
         first, *rest = self.render(reply, 1)
         admission = await self.admit(chat_id, 1 + len(rest), priority)
         try:
+            await self._wait_turn()
             await go_on_wire(on_wire)
             message_id = await self.deliver(chat_id, first)
         except DeliveryError as error:
@@ -240,13 +252,21 @@ class ZaloChannel(ABC, Generic[Part]):
             raise
         where = f"{self.name}: outbox part to {mask_id(chat_id)}"
         for part in rest:
-            attempt = functools.partial(self.deliver, chat_id, part)
+            attempt = functools.partial(self._paced, chat_id, part)
             left = functools.partial(self.mark_left, chat_id)
             if not await send_patiently(attempt, self.tuning.retry, where, left):
                 break
         if reply.buttons:
             await self.dispatcher.show_buttons(self.name, chat_id, reply.buttons)
         return Sent(message_id)
+
+    async def _paced(self, chat_id: str, part: Part) -> str | None:
+        await self._wait_turn()
+        return await self.deliver(chat_id, part)
+
+    async def _wait_turn(self) -> None:
+        if self._pace is not None:
+            await self._pace.wait(None)
 
 
 def _incoming(channel: str, event: InboundEvent, inbox_id: int) -> Incoming | None:

@@ -61,7 +61,7 @@ class ZaloOaChannel(ZaloChannel[dict[str, Any]]):
     def __init__(
         self, app: AppContext, dispatcher: Dispatcher, tuning: ZaloTuning | None = None
     ) -> None:
-        super().__init__(app, dispatcher, tuning)
+        super().__init__(app, dispatcher, tuning, app.settings.zalo_oa_rate_per_second)
         settings = app.settings
         secret_key, app_secret = settings.zalo_oa_secret_key, settings.zalo_oa_app_secret
         if not settings.zalo_oa_configured() or not settings.zalo_oa_app_id:
