@@ -182,7 +182,7 @@ class ZaloOaChannel(ZaloChannel[dict[str, Any]]):
         async with self.app.open_db() as db:
             contact = await contact_of(db, self.name, chat_id)
         if contact is not None and contact.blocked_at is not None:
-            raise RecipientUnreachable("the citizen unfollowed the OA")
+            raise RecipientUnreachable("the citizen left the OA (unfollowed, or unreachable)")
         require_open(contact.last_turn_at if contact else None, self.app.clock.now())
         return None
 
