@@ -92,6 +92,12 @@ async def test_a_full_sign_up_by_buttons(oa_bot: OaHarness) -> None:
     )
     mine = await oa_bot.say(CITIZEN, "/cuatoi")
     assert match.group(1) in text_of(mine)
+    # "My data" shows the booking, and deleting it (a tap to confirm) removes it.
+    mydata = await oa_bot.say(CITIZEN, "/dulieu")
+    assert "Trần Văn Bảy" in text_of(mydata) and match.group(1) in text_of(mydata)
+    await oa_bot.say(CITIZEN, "/xoadulieu")
+    await tap(oa_bot, "mydata:confirm")
+    assert await rows(app) == []
 
 
 async def inbox_size(oa_bot: OaHarness) -> int:
