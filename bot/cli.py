@@ -8,12 +8,12 @@ import inspect
 from collections.abc import Sequence
 
 from bot import logs
-from bot.commands import core, outbox_commands
+from bot.commands import core, outbox_commands, zalo_commands
 from bot.config import Settings
 from bot.features import Product, load_product
 
 # The core's own verbs; features add theirs (bot/features.py `Feature.cli`).
-COMMAND_MODULES = (core, outbox_commands)
+COMMAND_MODULES = (core, outbox_commands, zalo_commands)
 
 
 def build_parser(product: Product) -> argparse.ArgumentParser:

@@ -76,6 +76,30 @@ class Settings(BaseSettings):
     telegram_rate_per_second: float = 30.0
     telegram_chat_rate_per_second: float = 1.0
 
+    # Zalo Official Account (OA API v3). It runs when the app id and both secrets are set.
+    zalo_oa_app_id: str | None = None
+    # The "OA Secret Key" that signs webhook events (X-ZEvent-Signature).
+    zalo_oa_secret_key: SecretStr | None = None
+    # The app's secret key, sent when refreshing the access token (OAuth v4).
+    zalo_oa_app_secret: SecretStr | None = None
+    # The OA's own id: also accepted as the first term of a webhook signature [?].
+    zalo_oa_id: str | None = None
+    zalo_oa_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_oa_webhook_path: str = "/zalo/oa/webhook"
+    # Messages per second this process sends on the OA (0: no pacing).
+    zalo_oa_rate_per_second: float = 10.0
+
+    # Zalo Bot (Bot API). Leave the token empty to run without it.
+    zalo_bot_token: SecretStr | None = None
+    zalo_bot_api_base: str = "https://bot-api.zaloplatforms.com"
+    # Public HTTPS address of this server's Zalo Bot webhook; empty means long polling.
+    zalo_bot_webhook_url: str | None = None
+    zalo_bot_webhook_secret: SecretStr | None = None
+    # Messages the bot's plan allows per calendar month, and users (Basic plan: 3,000, 50).
+    zalo_bot_monthly_quota: int = 3000
+    zalo_bot_max_users: int = 50
+
     # Organizers (admin powers): comma-separated "channel:user id" pairs; a bare id means
     # Telegram ("123456, zalo_oa:8843..."). Everyone else is a citizen.
     admin_ids: str = Field(default="")
@@ -121,6 +145,20 @@ class Settings(BaseSettings):
         ]
         return values
 
+    def zalo_oa_configured(self) -> bool:
+        """Whether the Zalo OA channel runs; a half-filled set of its settings is an error."""
+        values = {
+            "ZALO_OA_APP_ID": self.zalo_oa_app_id,
+            "ZALO_OA_SECRET_KEY": _secret(self.zalo_oa_secret_key),
+            "ZALO_OA_APP_SECRET": _secret(self.zalo_oa_app_secret),
+        }
+        missing = [name for name, value in values.items() if not value]
+        if len(missing) == len(values):
+            return False
+        if missing:
+            raise ValueError(f"Zalo OA settings incomplete: set {', '.join(missing)}")
+        return True
+
     def admins(self) -> frozenset[tuple[str, str]]:
         """Configured organizers as (channel, user id) pairs."""
         pairs = set()
@@ -129,3 +167,7 @@ class Settings(BaseSettings):
             if user_id:
                 pairs.add((channel.strip() or "telegram", user_id.strip()))
         return frozenset(pairs)
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""

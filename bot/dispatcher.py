@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from bot.routing import Router
 from bot.state import ConversationState
 from bot.turn import Turn
 from storage import inbox
-from storage.conversations import conversation_data, load_conversation
+from storage.conversations import conversation_data, find_conversation, load_conversation
 from storage.dedupe import claim_update
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,15 @@ class Dispatcher:
         async with self.app.open_db() as db:
             data = await conversation_data(db, channel, chat_id)
         return [Button(str(label), str(payload)) for label, payload in data.get(_LAST_BUTTONS, [])]
+
+    async def show_buttons(self, channel: str, chat_id: str, buttons: Sequence[Button]) -> None:
+        """Buttons a channel showed outside a turn (an outbox message): a typed number or a
+        tap that comes back as text then presses these, not the last turn's."""
+        async with self._locks.hold((channel, chat_id)), self.app.transaction() as db:
+            row = await find_conversation(db, channel, chat_id)
+            if row is not None:  # the last turn's time (updated_at) is left as it was
+                shown = [[b.label, b.payload] for b in buttons]
+                row.data = {**(row.data or {}), _LAST_BUTTONS: shown}
 
     async def _record_failure(self, incoming: Incoming, replies: list[Reply]) -> None:
         """Claim a failed update's id (a re-delivery is skipped) and store the apology."""

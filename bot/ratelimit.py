@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ class RateLimiter:
             bucket.tokens -= 1
             return 0.0
         return (1 - bucket.tokens) / self.rate
+
+    async def wait(self, key: Hashable) -> None:
+        """Sleep until a token for `key` is granted (try_acquire tells how long)."""
+        while True:
+            seconds = self.try_acquire(key)
+            if not seconds:
+                return
+            await asyncio.sleep(seconds)
 
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled completely: they carry no information."""

@@ -9,7 +9,9 @@ What is kept and for how long is set in the settings (RETAIN_*; README "Privacy"
   unconfirmed name or phone; the sign-up form's timeout is FORM_TIMEOUT_HOURS);
 - conversations outside any flow and idle: RETAIN_CONVERSATIONS_DAYS;
 - unanswered questions (numbers and names hidden): RETAIN_UNANSWERED_DAYS;
-- sign-ups: RETAIN_SIGNUPS_DAYS_AFTER_SESSION after their session ended.
+- sign-ups: RETAIN_SIGNUPS_DAYS_AFTER_SESSION after their session ended;
+- Zalo Bot monthly send counts (no personal data): about 13 months, so this October's use
+  can be compared with last October's.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.channels.zalo.quota import month_of
 from bot.context import AppContext
 from bot.routing import Flow
-from storage import conversations, dedupe, inbox, outbox, signups, unanswered, web_mailbox
+from storage import conversations, dedupe, inbox, outbox, signups, unanswered, web_mailbox, zalo
 
 UPDATE_IDS_KEPT = timedelta(days=3)
+SEND_COUNTS_KEPT = timedelta(days=400)
 
 
 async def enforce_retention(app: AppContext, flows: Sequence[Flow] = ()) -> dict[str, int]:
@@ -56,5 +60,8 @@ async def enforce_retention(app: AppContext, flows: Sequence[Flow] = ()) -> dict
             ),
             "signups": await signups.delete_ended_before(
                 db, now - days(settings.retain_signups_days_after_session)
+            ),
+            "zalo_send_counts": await zalo.delete_counts_before(
+                db, month_of(now - SEND_COUNTS_KEPT)
             ),
         }

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.channels.registry import ChannelTuning, build_channels
 from bot.channels.telegram import TelegramTuning
+from bot.channels.zalo.channel import ZaloTuning
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppContext, Knowledge, build_app_context
@@ -81,11 +82,14 @@ async def running(
     telegram_tuning: TelegramTuning | None = None,
     knowledge: Knowledge | None = None,
     product: Product | None = None,
+    zalo_tuning: ZaloTuning | None = None,
 ) -> AsyncIterator[Runtime]:
     """Run the whole bot inside the `async with` block (every configured channel)."""
     app, dispatcher = await prepare(settings, clock, knowledge, product)
     runtime = Runtime(app, dispatcher, asyncio.Event())
-    channels, mounts = build_channels(app, dispatcher, ChannelTuning(telegram=telegram_tuning))
+    channels, mounts = build_channels(
+        app, dispatcher, ChannelTuning(telegram=telegram_tuning, zalo=zalo_tuning)
+    )
     for channel in channels:
         app.channels[channel.name] = channel
     try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
@@ -16,10 +17,7 @@ async def load_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> Conversation:
     """Return the conversation row, creating it on first contact (safe under races)."""
-    query = select(Conversation).where(
-        Conversation.channel == channel, Conversation.chat_id == chat_id
-    )
-    found = (await session.execute(query)).scalar_one_or_none()
+    found = await find_conversation(session, channel, chat_id)
     if found is not None:
         return found
     await session.execute(
@@ -27,7 +25,39 @@ async def load_conversation(
             channel=channel, chat_id=chat_id, data={}, created_at=now, updated_at=now
         )
     )
-    return (await session.execute(query)).scalar_one()
+    found = await find_conversation(session, channel, chat_id)
+    assert found is not None
+    return found
+
+
+async def find_conversation(
+    session: AsyncSession, channel: str, chat_id: str
+) -> Conversation | None:
+    """The conversation row, or None: nothing is created."""
+    query = select(Conversation).where(
+        Conversation.channel == channel, Conversation.chat_id == chat_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """When the person last wrote (the last turn), and whether they blocked or left."""
+
+    last_turn_at: datetime
+    blocked_at: datetime | None
+
+
+async def contact_of(session: AsyncSession, channel: str, chat_id: str) -> Contact | None:
+    """The person's last turn and block, or None when they never wrote (or were erased)."""
+    row = (
+        await session.execute(
+            select(Conversation.updated_at, Conversation.blocked_at).where(
+                Conversation.channel == channel, Conversation.chat_id == chat_id
+            )
+        )
+    ).one_or_none()
+    return None if row is None else Contact(row.updated_at, row.blocked_at)
 
 
 async def conversation_exists(db: AsyncSession, channel: str, chat_id: str) -> bool:
@@ -61,6 +91,14 @@ async def is_blocked(session: AsyncSession, channel: str, chat_id: str) -> bool:
         )
     ).scalar_one_or_none()
     return blocked_at is not None
+
+
+async def count_chats(session: AsyncSession, channel: str) -> int:
+    """How many people have a conversation on this channel (retention forgets idle ones)."""
+    count = await session.scalar(
+        select(func.count()).select_from(Conversation).where(Conversation.channel == channel)
+    )
+    return int(count or 0)
 
 
 async def conversation_data(session: AsyncSession, channel: str, chat_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from bot.channels.zalo import render
-from bot.messages import Button, Reply
+from bot.messages import Button, Link, Reply
 from tests.fake_zalo import check_message
 
 MENU = Button("🏠 Menu chính", "menu:main")
@@ -119,3 +119,34 @@ def test_bot_texts_fit(count: int) -> None:
     texts = render.render_bot(Reply("chữ " * 1200, buttons(count)))
     assert all(1 <= len(t) <= 2000 for t in texts)
     assert texts[-1].endswith(f"{count}. Buổi {count}: sáng thứ Bảy")
+
+
+SOURCE = Link("Nguồn: Bộ Công an, kiểm tra 04/01/2026", "https://dichvucong.bocongan.gov.vn/")
+
+
+def test_links_become_url_buttons_when_they_fit() -> None:
+    [message] = render.render_oa(Reply("Trả lời", (MENU,), (SOURCE,)))
+    assert message["text"] == "Trả lời"
+    assert message["attachment"]["payload"]["buttons"][1] == {
+        "title": SOURCE.label,
+        "type": "oa.open.url",
+        "payload": {"url": SOURCE.url},
+    }
+    assert check_message(message) is None
+
+
+def test_links_that_do_not_fit_or_are_not_web_addresses_stay_text() -> None:
+    [crowded] = render.render_oa(Reply("Trả lời", buttons(5), (SOURCE,)))
+    assert crowded["text"] == f"Trả lời\n\n{SOURCE.label} {SOURCE.url}"
+    assert len(crowded["attachment"]["payload"]["buttons"]) == 5
+    odd = Link("Gọi tổng đài", "tel:1900xxxx")
+    [message] = render.render_oa(Reply("Trả lời", (MENU,), (odd,)))
+    assert message["text"].endswith("Gọi tổng đài tel:1900xxxx")
+    [numbered] = render.render_oa(Reply("Chọn", buttons(6), (SOURCE,)))
+    assert numbered["text"].index(SOURCE.url) < numbered["text"].index("1. Buổi 1")
+    assert check_message(numbered) is None and check_message(message) is None
+
+
+def test_bot_text_shows_links_before_the_numbered_list() -> None:
+    [text] = render.render_bot(Reply("Trả lời", (MENU,), (SOURCE,)))
+    assert text == f"Trả lời\n\n{SOURCE.label} {SOURCE.url}\n\n1. 🏠 Menu chính"

@@ -14,6 +14,15 @@ OnWire = Callable[[], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """How hard a direct reply (someone is waiting for it) tries; tests shrink the delays."""
+
+    attempts: int = 4
+    backoff_seconds: float = 0.5  # 0.5, 1, 2 s between attempts after a timeout or 5xx
+    max_retry_after: float = 120.0  # a longer 429 pause is not waited out inline
+
+
+@dataclass(frozen=True)
 class Sent:
     """What the platform gave back for a delivered reply."""
 

@@ -1,8 +1,8 @@
 """Which channel adapters run, from the settings: the one place a new channel is added.
 
-The web chat always runs (it needs no account); the others run when their settings are
-filled. A channel that receives over HTTP (webhooks, the web chat) has `mount(web_app)`,
-added to the shared web server.
+The web chat always runs (it needs no account); the others (Telegram, Zalo OA, Zalo Bot)
+run beside it when their settings are filled. A channel that receives over HTTP (webhooks,
+the web chat) has `mount(web_app)`, added to the shared web server.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel, TelegramTuning
 from bot.channels.web import WebChatChannel
+from bot.channels.zalo.bot_channel import ZaloBotChannel
+from bot.channels.zalo.channel import ZaloTuning
+from bot.channels.zalo.oa_channel import ZaloOaChannel
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.webserver import Mount
@@ -22,6 +25,7 @@ class ChannelTuning:
     """Per-channel timeouts and retries; tests shrink them."""
 
     telegram: TelegramTuning | None = None
+    zalo: ZaloTuning | None = None
 
 
 def build_channels(
@@ -40,4 +44,14 @@ def build_channels(
         if telegram.webhook_url:
             # Served by the shared web server, stopped before the channel (no new updates).
             mounts.append(telegram.mount)
+    if settings.zalo_oa_configured():
+        oa = ZaloOaChannel(app, dispatcher, tuning.zalo)
+        channels.append(oa)
+        mounts.append(oa.mount)  # the OA has no polling: its webhook always runs
+    zalo_token = settings.zalo_bot_token
+    if zalo_token is not None and zalo_token.get_secret_value():
+        zalo_bot = ZaloBotChannel(app, dispatcher, tuning.zalo)
+        channels.append(zalo_bot)
+        if zalo_bot.webhook_url:
+            mounts.append(zalo_bot.mount)
     return channels, mounts

@@ -13,8 +13,7 @@ import asyncio
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot, LinkPreviewOptions
@@ -29,6 +28,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels import base
+from bot.channels.base import RetryPolicy as RetryPolicy
 from bot.channels.telegram_render import Part
 from bot.privacy import mask_id
 from bot.ratelimit import RateLimiter
@@ -43,15 +43,6 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 GLOBAL_HEADROOM = 0.98
 
 OnBlocked = Callable[[str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard a direct reply tries; tests shrink the delays."""
-
-    attempts: int = 4
-    backoff_seconds: float = 0.5  # 0.5, 1, 2 s between attempts after a timeout or 5xx
-    max_retry_after: float = 120.0  # a longer 429 pause is not waited out inline
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -101,9 +92,7 @@ class SendGate:
     def __init__(self, per_second: float, per_chat_per_second: float) -> None:
         # No burst overall, and a little headroom: Telegram counts what arrives in a second,
         # and requests spaced evenly here arrive a few milliseconds early or late.
-        self._global = (
-            RateLimiter(per_second * GLOBAL_HEADROOM, 1) if per_second > 0 else None
-        )
+        self._global = RateLimiter(per_second * GLOBAL_HEADROOM, 1) if per_second > 0 else None
         self._chats = (
             RateLimiter(per_chat_per_second, CHAT_BURST) if per_chat_per_second > 0 else None
         )
@@ -124,11 +113,11 @@ class SendGate:
         # The chat token first: a refused try_acquire takes nothing, so waiting on the
         # global bucket afterwards does not cost the chat a second token.
         if self._chats is not None:
-            await _take(self._chats, chat_id)
+            await self._chats.wait(chat_id)
         if self._global is not None:
             # Turns: without them, sleepers race for each new token and some starve.
             async with self._global_turns.turn(priority):
-                await _take(self._global, None)
+                await self._global.wait(None)
         await self._wait_pause()
 
     async def _wait_pause(self) -> None:
@@ -137,15 +126,6 @@ class SendGate:
             if left <= 0:
                 return
             await asyncio.sleep(left)
-
-
-async def _take(limiter: RateLimiter, key: Hashable) -> None:
-    """Sleep until `limiter` grants a token for `key` (try_acquire tells how long)."""
-    while True:
-        wait = limiter.try_acquire(key)
-        if not wait:
-            return
-        await asyncio.sleep(wait)
 
 
 class Deliverer:

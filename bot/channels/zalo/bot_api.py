@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 # Both hosts appear in current code (S3-S6, S9 / S1, S2, S8): keep it configurable.
 DEFAULT_API_BASE = "https://bot-api.zaloplatforms.com"
 IDLE_STATUS = 408  # an empty long poll (S2 measured it, S5 isPollingTimeout)
+UNAUTHORIZED = 401  # an unknown token [?]: what a fake must answer, not measured
 NOT_FOUND = 404  # getWebhookInfo on a bot without a webhook (S2, measured)
 # No rate or retry time is published [?]: a 429 without one waits this long.
 DEFAULT_RETRY_AFTER = 5.0
@@ -48,6 +49,10 @@ class WebhookInfo:
     updated_at_ms: int | None
 
 
+class TokenRefused(PermanentFailure):
+    """HTTP 401: the bot token is wrong or was revoked; nothing works until it is changed."""
+
+
 class WebhookActive(PermanentFailure):
     """getUpdates is refused while a webhook is set (S2, S5, S6): delete it first."""
 
@@ -58,6 +63,8 @@ def error_for(method: str, code: int, description: str, retry_after: float | Non
     lowered = description.lower()
     if code == 429:
         return RetryAfter(retry_after or DEFAULT_RETRY_AFTER, detail)
+    if code == UNAUTHORIZED:
+        return TokenRefused(detail)
     if code >= 500 or code == IDLE_STATUS:
         return TemporaryFailure(detail)
     # The quota error is undocumented [?]: recognised by its wording.

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from bot.messages import Button, Reply
+from bot.messages import Button, Link, Reply
 
 # OA (O6, O3) and Bot (S5, S6, S7): both surfaces take 1-2000 characters.
 MAX_TEXT_CHARS = 2000
@@ -27,6 +27,7 @@ MAX_BUTTONS = 5
 # O7 (BUTTON_TYPES_GUIDE): a title is at most 100 characters.
 MAX_TITLE_CHARS = 100
 QUERY_BUTTON = "oa.query.show"
+URL_BUTTON = "oa.open.url"
 
 
 def nfc(text: str) -> str:
@@ -37,27 +38,42 @@ def render_oa(reply: Reply, first_number: int = 1) -> list[dict[str, Any]]:
     """OA `message` objects in order; the buttons go on the last one.
 
     More than 5 buttons become a numbered list in the text; `first_number` is the number of
-    the first button, for a turn whose earlier replies already showed buttons.
+    the first button, for a turn whose earlier replies already showed buttons. Links become
+    `oa.open.url` buttons after the others when all of them fit in the 5, else text lines.
     """
-    text = nfc(reply.text)
     buttons = reply.buttons
-    if len(buttons) > MAX_BUTTONS:
+    numbered = len(buttons) > MAX_BUTTONS
+    links_as_buttons = (
+        not numbered
+        and len(buttons) + len(reply.links) <= MAX_BUTTONS
+        and all(_opens(link) for link in reply.links)
+    )
+    text = nfc(reply.text)
+    if not links_as_buttons:
+        text = with_links(text, reply.links)
+    if numbered:
         text, buttons = with_numbered_list(text, buttons, first_number), ()
     messages: list[dict[str, Any]] = [{"text": part} for part in split_text(text)]
-    if buttons:
-        messages[-1]["attachment"] = {
-            "type": "template",
-            "payload": {"buttons": [_query_button(button) for button in buttons]},
-        }
+    shown = [_query_button(button) for button in buttons]
+    if links_as_buttons:
+        shown += [_url_button(link) for link in reply.links]
+    if shown:
+        messages[-1]["attachment"] = {"type": "template", "payload": {"buttons": shown}}
     return messages
 
 
 def render_bot(reply: Reply, first_number: int = 1) -> list[str]:
     """Zalo Bot texts: it has no buttons at all (S1, S2, S5), so always a numbered list."""
-    text = nfc(reply.text)
+    text = with_links(nfc(reply.text), reply.links)
     if reply.buttons:
         text = with_numbered_list(text, reply.buttons, first_number)
     return split_text(text)
+
+
+def with_links(text: str, links: Iterable[Link]) -> str:
+    """The text, a blank line, then one 'label url' line per link."""
+    lines = [f"{nfc(link.label).strip()} {link.url}" for link in links]
+    return "\n\n".join([text, "\n".join(lines)]) if lines else text
 
 
 def with_numbered_list(text: str, buttons: Iterable[Button], first_number: int = 1) -> str:
@@ -80,6 +96,16 @@ def resolve_tap(text: str, shown: Iterable[Button]) -> str | None:
 def _query_button(button: Button) -> dict[str, str]:
     title = query_text(button)
     return {"title": title, "type": QUERY_BUTTON, "payload": title}
+
+
+def _opens(link: Link) -> bool:
+    """Whether an `oa.open.url` button can carry this link (a web address, O2, O7)."""
+    return link.url.startswith(("https://", "http://")) and bool(link.label.strip())
+
+
+def _url_button(link: Link) -> dict[str, Any]:
+    title = nfc(link.label).strip()[:MAX_TITLE_CHARS]
+    return {"title": title, "type": URL_BUTTON, "payload": {"url": link.url}}
 
 
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
