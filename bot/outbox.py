@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.batching import GroupCommit
 from bot.channels.base import (
     NotAllowed,
+    PermanentFailure,
     RecipientUnreachable,
     RetryAfter,
     Sent,
@@ -215,7 +216,11 @@ class OutboxSender:
             await self._final(row, OutboxStatus.SKIPPED, str(error))
             logger.info("outbox: skipped %s: %s", where, error)
             return True
-        except Exception as error:  # PermanentFailure and anything unexpected
+        except PermanentFailure as error:  # refused by the platform: not our bug
+            await self._final(row, OutboxStatus.FAILED, str(error))
+            logger.warning("outbox: refused %s: %s", where, error)
+            return True
+        except Exception as error:  # anything unexpected
             await self._final(row, OutboxStatus.FAILED, f"{type(error).__name__}: {error}")
             logger.exception("outbox: send failed %s", where)
             return True

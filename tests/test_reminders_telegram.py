@@ -4,6 +4,7 @@ Bot API)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.context import Knowledge
+from bot.context import AppContext, Knowledge
 from bot.runtime import Runtime, running
 from handlers.reminders.announcements import queue_due_broadcasts
 from handlers.reminders.daily import queue_due_reminders
@@ -83,6 +84,25 @@ async def test_subscribe_get_a_reminder_and_stop_with_its_button(
         assert await subscriptions.find(db, "telegram", str(chat)) is None
 
 
+async def settled(app: AppContext, source: str) -> None:
+    """Wait until the sender recorded every outcome (the last "sent" is committed just after
+    the message reached the fake)."""
+    for _ in range(200):
+        async with app.open_db() as db:
+            open_rows = (
+                await db.execute(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.source == source,
+                        OutboxMessage.status.in_(["pending", "sending"]),
+                    )
+                )
+            ).all()
+        if not open_rows:
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError("the outbox did not settle")
+
+
 async def test_a_broadcast_through_a_429_storm_blocked_gone_and_5xx(
     bot: Runtime, fake: FakeTelegram, clock: ManualClock
 ) -> None:
@@ -129,6 +149,7 @@ async def test_a_broadcast_through_a_429_storm_blocked_gone_and_5xx(
             app.outbox_wakeup.set()
     assert done()
     assert {c: announced(c) for c in delivered} == dict.fromkeys(delivered, 1)
+    await settled(app, broadcasts.source_of(item.id))
     async with app.open_db() as db:
         rows = (
             (
