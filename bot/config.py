@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.clock import DailyWindow
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
 
@@ -65,12 +67,25 @@ class Settings(BaseSettings):
     # per chat; 0 turns a limit off (a self-hosted Bot API server, benchmarks).
     telegram_rate_per_second: float = 30.0
     telegram_chat_rate_per_second: float = 1.0
+    # Messages per minute into one group chat (the volunteer desk); Telegram allows 20.
+    telegram_group_rate_per_minute: int = 20
 
     # Organizers (admin powers): comma-separated "channel:user id" pairs; a bare id means
     # Telegram ("123456, zalo_oa:8843..."). Everyone else is a citizen.
     admin_ids: str = Field(default="")
 
     campaign_year: int | None = None
+
+    # The volunteer desk: a group chat ("channel:id"; a bare id means Telegram), empty = off.
+    volunteer_chat_id: str = ""
+    # When volunteers are on duty, Vietnam time; a ticket written outside waits for them.
+    volunteer_hours: str = "07:30-21:00"
+    # Unclaimed for this long: one reminder in the group; for the second figure (counted only
+    # within volunteer_hours): the citizen is told nobody is free and offered other help.
+    volunteer_reping_minutes: int = 10
+    volunteer_give_up_minutes: int = 60
+    # A claimed ticket without any message for this long closes itself.
+    volunteer_idle_close_hours: int = 24
 
     # Retention (days), enforced hourly by housekeeping; see README "Privacy".
     retain_outbox_days: int = 30
@@ -79,6 +94,16 @@ class Settings(BaseSettings):
     retain_conversations_days: int = 90
     retain_unanswered_days: int = 365
     retain_signups_days_after_session: int = 90
+    retain_tickets_days: int = 90
+    retain_faq_drafts_days: int = 365
+
+    @field_validator("volunteer_hours")
+    @classmethod
+    def _hours_are_a_window(cls, value: str) -> str:
+        window = DailyWindow.parse(value)  # ValueError (a settings error) when malformed
+        if window.start == window.end:
+            raise ValueError("volunteer_hours is an empty window")
+        return value
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so the log formatter can make sure none is printed."""
@@ -97,3 +122,10 @@ class Settings(BaseSettings):
             if user_id:
                 pairs.add((channel.strip() or "telegram", user_id.strip()))
         return frozenset(pairs)
+
+    def volunteer_desk(self) -> tuple[str, str] | None:
+        """The volunteer group as (channel, chat id), or None when the desk is off."""
+        channel, _, chat_id = self.volunteer_chat_id.strip().rpartition(":")
+        if not chat_id.strip():
+            return None
+        return channel.strip() or "telegram", chat_id.strip()

@@ -9,7 +9,10 @@ What is kept and for how long is set in the settings (RETAIN_*; README "Privacy"
   unconfirmed name or phone; the sign-up form's timeout is FORM_TIMEOUT_HOURS);
 - conversations outside any flow and idle: RETAIN_CONVERSATIONS_DAYS;
 - unanswered questions (numbers and names hidden): RETAIN_UNANSWERED_DAYS;
-- sign-ups: RETAIN_SIGNUPS_DAYS_AFTER_SESSION after their session ended.
+- sign-ups: RETAIN_SIGNUPS_DAYS_AFTER_SESSION after their session ended;
+- volunteer tickets and their messages: RETAIN_TICKETS_DAYS after they closed (every ticket
+  closes: unclaimed ones give up, claimed ones close when idle);
+- FAQ drafts from volunteers' answers (masked): RETAIN_FAQ_DRAFTS_DAYS after they were saved.
 """
 
 from __future__ import annotations
@@ -19,7 +22,17 @@ from datetime import timedelta
 
 from bot.context import AppContext
 from bot.routing import Flow
-from storage import conversations, dedupe, inbox, outbox, signups, unanswered, web_mailbox
+from storage import (
+    conversations,
+    dedupe,
+    faq_drafts,
+    inbox,
+    outbox,
+    signups,
+    tickets,
+    unanswered,
+    web_mailbox,
+)
 
 UPDATE_IDS_KEPT = timedelta(days=3)
 
@@ -56,5 +69,11 @@ async def enforce_retention(app: AppContext, flows: Sequence[Flow] = ()) -> dict
             ),
             "signups": await signups.delete_ended_before(
                 db, now - days(settings.retain_signups_days_after_session)
+            ),
+            "tickets": await tickets.delete_closed_before(
+                db, now - days(settings.retain_tickets_days)
+            ),
+            "faq_drafts": await faq_drafts.delete_before(
+                db, now - days(settings.retain_faq_drafts_days)
             ),
         }

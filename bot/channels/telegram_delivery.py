@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -31,7 +32,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.channels import base
 from bot.channels.telegram_render import Part
 from bot.privacy import mask_id
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, WindowLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ CHAT_BURST = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 OnBlocked = Callable[[str], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,19 +83,32 @@ def delivery_error(error: TelegramError) -> base.DeliveryError:
     return base.PermanentFailure(f"{type(error).__name__}: {error.message}")
 
 
+def is_group(chat_id: str) -> bool:
+    """Telegram gives groups and supergroups negative ids; people have positive ones."""
+    return chat_id.startswith("-")
+
+
 class SendGate:
-    """About 30 messages/s overall, about 1/s per chat, and a global pause after a 429.
+    """About 30 messages/s overall, about 1/s per chat, 20 a minute into one group, and a
+    global pause after a 429.
 
     Telegram asks to stop *all* sending for `retry_after` seconds after a 429
     (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
     A rate of 0 disables that limiter (a self-hosted Bot API server, benchmarks).
     """
 
-    def __init__(self, per_second: float, per_chat_per_second: float) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        per_chat_per_second: float,
+        per_group: int = 0,
+        group_window_seconds: float = 60.0,
+    ) -> None:
         self._global = RateLimiter(per_second, max(per_second, 1)) if per_second > 0 else None
         self._chats = (
             RateLimiter(per_chat_per_second, CHAT_BURST) if per_chat_per_second > 0 else None
         )
+        self._groups = WindowLimiter(per_group, group_window_seconds) if per_group > 0 else None
         self._global_turns = asyncio.Lock()
         self._paused_until = 0.0
 
@@ -111,6 +126,8 @@ class SendGate:
         # global bucket afterwards does not cost the chat a second token.
         if self._chats is not None:
             await _take(self._chats, chat_id)
+        if self._groups is not None and is_group(chat_id):
+            await _take(self._groups, chat_id)
         if self._global is not None:
             # FIFO: without the lock, sleepers race for each new token and some starve.
             async with self._global_turns:
@@ -125,7 +142,7 @@ class SendGate:
             await asyncio.sleep(left)
 
 
-async def _take(limiter: RateLimiter, key: Hashable) -> None:
+async def _take(limiter: RateLimiter | WindowLimiter, key: Hashable) -> None:
     """Sleep until `limiter` grants a token for `key` (try_acquire tells how long)."""
     while True:
         wait = limiter.try_acquire(key)
@@ -145,14 +162,13 @@ class Deliverer:
         self.policy = policy
         self._on_blocked = on_blocked
 
-    async def send_once(
+    async def once(
         self,
         chat_id: str,
-        part: Part,
+        request: Callable[[], Awaitable[T]],
         on_wire: base.OnWire | None = None,
-        thread_id: str | None = None,
-    ) -> str:
-        """One attempt; the message id, or a DeliveryError subclass when Telegram refuses.
+    ) -> T:
+        """One rate-limited request to a chat; a DeliveryError subclass when Telegram refuses.
 
         `on_wire` runs after the rate-limit wait, right before the request: a message
         waiting for its turn is not "on the wire" yet.
@@ -160,11 +176,25 @@ class Deliverer:
         await self.gate.wait_turn(chat_id)
         await base.go_on_wire(on_wire)
         try:
-            return await self._send(chat_id, part, thread_id)
+            return await request()
         except TelegramError as error:
             if isinstance(error, RetryAfter):
                 self.gate.pause(retry_after_seconds(error))
             raise delivery_error(error) from error
+
+    async def send_once(
+        self,
+        chat_id: str,
+        part: Part,
+        on_wire: base.OnWire | None = None,
+        thread_id: str | None = None,
+        photo: str | None = None,
+    ) -> str:
+        """One attempt at one part (with `photo`, a file id, the part is its caption); the
+        message id."""
+        return await self.once(
+            chat_id, lambda: self._send(chat_id, part, thread_id, photo), on_wire
+        )
 
     async def send_patiently(self, chat_id: str, part: Part, thread_id: str | None = None) -> bool:
         """Retry 429s, timeouts and 5xx; False (after logging) when it could not be sent."""
@@ -204,7 +234,19 @@ class Deliverer:
         )
         return False
 
-    async def _send(self, chat_id: str, part: Part, thread_id: str | None) -> str:
+    async def _send(
+        self, chat_id: str, part: Part, thread_id: str | None, photo: str | None = None
+    ) -> str:
+        if photo:
+            sent = await self.bot.send_photo(
+                chat_id,
+                photo,
+                caption=part.html or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard,
+                message_thread_id=int(thread_id) if thread_id else None,
+            )
+            return str(sent.message_id)
         message = await self.bot.send_message(
             chat_id,
             part.html,
