@@ -3,8 +3,10 @@ with Telegram (the fake Bot API) and the web chat for end-to-end ones."""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import GroupCheck, OnWire, Sent, go_on_wire
+from bot.channels.telegram import TelegramTuning
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import AppContext, Knowledge
@@ -142,11 +145,13 @@ async def desk_bot(
     clock: ManualClock,
     knowledge: Knowledge,
     fake: FakeTelegram,
+    tuning: TelegramTuning = TUNING,
     **changes: Any,
 ) -> AsyncIterator[Runtime]:
     """The whole bot: Telegram against the fake (the volunteer group is GROUP) and the web."""
-    configured = telegram_settings(settings, fake, volunteer_chat_id=str(GROUP), **changes)
-    async with running(configured, clock, telegram_tuning=TUNING, knowledge=knowledge) as runtime:
+    changes = {"volunteer_chat_id": str(GROUP), **changes}
+    configured = telegram_settings(settings, fake, **changes)
+    async with running(configured, clock, telegram_tuning=tuning, knowledge=knowledge) as runtime:
         yield runtime
 
 
@@ -183,3 +188,63 @@ class WebCitizen:
 
 def payloads_of(replies: list[dict[str, Any]]) -> list[str]:
     return [button["payload"] for reply in replies for button in reply.get("buttons", [])]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return html.unescape(str(message.get("text") or message.get("caption") or ""))
+
+
+def data_of(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button["callback_data"] for row in rows for button in row]
+
+
+def group_sent(fake: FakeTelegram) -> list[dict[str, Any]]:
+    return fake.messages_to(GROUP)
+
+
+def group_says(fake: FakeTelegram, needle: str) -> Callable[[], bool]:
+    """A condition: some message to the group shows `needle`."""
+    return lambda: any(needle in text_of(m) for m in group_sent(fake))
+
+
+def edited_to(fake: FakeTelegram, message_id: int, needle: str) -> Callable[[], bool]:
+    """A condition: the message was edited to show `needle` (text or buttons)."""
+    return lambda: any(
+        needle in html.unescape(c["text"]) + str(c.get("reply_markup"))
+        for c in edits_of(fake, message_id)
+    )
+
+
+def arrived(needle: str) -> Callable[[list[dict[str, Any]]], bool]:
+    return lambda got: any(needle in r["text"] for r in got)
+
+
+def edits_of(fake: FakeTelegram, message_id: int) -> list[dict[str, Any]]:
+    return [
+        call
+        for call in fake.calls_of("editMessageText", GROUP)
+        if int(call["message_id"]) == message_id
+    ]
+
+
+async def wait_card(fake: FakeTelegram, ticket_id: int) -> dict[str, Any]:
+    await fake.wait_for(
+        lambda: any(f"Phiếu #{ticket_id} ·" in text_of(m) for m in group_sent(fake))
+    )
+    return next(m for m in group_sent(fake) if f"Phiếu #{ticket_id} ·" in text_of(m))
+
+
+async def collect(
+    citizen: WebCitizen, done: Callable[[list[dict[str, Any]]], bool], within: float = 10.0
+) -> list[dict[str, Any]]:
+    """Poll the page's mailbox, as the page does, until `done(what arrived so far)`."""
+    got: list[dict[str, Any]] = []
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        got += await citizen.updates()
+        if done(got):
+            return got
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"not arrived: {got}")
+        await asyncio.sleep(0.02)

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 # Short bursts to one chat are tolerated (https://core.telegram.org/bots/faq), and a long
 # answer split in two or three parts should not wait a second between its parts.
 CHAT_BURST = 3
+# The group window is counted a little longer than Telegram's: our clock starts at our send,
+# Telegram's at arrival, and network delays can bunch messages up on the way.
+GROUP_WINDOW_MARGIN = 1.05
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 OnBlocked = Callable[[str], Awaitable[None]]
@@ -108,7 +111,11 @@ class SendGate:
         self._chats = (
             RateLimiter(per_chat_per_second, CHAT_BURST) if per_chat_per_second > 0 else None
         )
-        self._groups = WindowLimiter(per_group, group_window_seconds) if per_group > 0 else None
+        self._groups = (
+            WindowLimiter(per_group, group_window_seconds * GROUP_WINDOW_MARGIN)
+            if per_group > 0
+            else None
+        )
         self._global_turns = asyncio.Lock()
         self._paused_until = 0.0
 
