@@ -51,7 +51,7 @@ async def test_start_up_says_what_is_wrong_and_citizens_get_no_ticket(
 ) -> None:
     if group is not None:
         fake.add_group(GROUP, **group)
-    extra = {} if configured else {"volunteer_chat_id": ""}
+    extra: dict[str, Any] = {} if configured else {"volunteer_chat_id": ""}
     async with (
         aiohttp.ClientSession() as http,
         desk_bot(settings, clock, knowledge, fake, **extra) as runtime,
