@@ -189,14 +189,11 @@ async def release(db: AsyncSession, ticket_id: int, volunteer_id: str, now: date
     return rowcount(result) == 1
 
 
-async def close(
-    db: AsyncSession, ticket_id: int, outcome: TicketOutcome, now: datetime, *condition: Any
-) -> bool:
-    """Close an open ticket (with extra `condition`s, e.g. only the claimer); False when it
-    was closed already."""
+async def close(db: AsyncSession, ticket_id: int, outcome: TicketOutcome, now: datetime) -> bool:
+    """Close an open ticket; False when it was closed already."""
     result = await db.execute(
         update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN), *condition)
+        .where(Ticket.id == ticket_id, Ticket.status.in_(OPEN))
         .values(status=TicketStatus.CLOSED, outcome=outcome, closed_at=now, card_stale=True)
     )
     return rowcount(result) == 1

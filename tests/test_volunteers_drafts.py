@@ -64,6 +64,7 @@ async def test_a_draft_approved_and_then_answered_by_the_bot(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    clock.set(datetime.datetime.now(datetime.UTC))  # the commands report on the last days
     fake.add_group(GROUP, forum=True, members={LAN: "Lan"})
     async with aiohttp.ClientSession() as http, desk_bot(settings, clock, knowledge, fake) as bot:
         citizen = WebCitizen(http, f"http://127.0.0.1:{bot.web_port}")
@@ -87,6 +88,15 @@ async def test_a_draft_approved_and_then_answered_by_the_bot(
         await fake.wait_for(edited_to(fake, card["message_id"], "Đã lưu bản nháp"))
 
     capsys.readouterr()
+    assert await command(settings, "tickets", "list") == 0
+    assert "no open tickets" in capsys.readouterr().out
+    assert await command(settings, "tickets", "list", "--all") == 0
+    assert "closed (closed)" in capsys.readouterr().out
+    assert await command(settings, "tickets", "show", "1") == 0
+    shown = capsys.readouterr().out
+    assert "citizen: Xã Bình Sơn" in shown and "volunteer: Bác ra tiệm ảnh" in shown
+    assert await command(settings, "tickets", "stats") == 0
+    assert "Lan (…0001): 1, 1, 0 / 0" in capsys.readouterr().out
     assert await command(settings, "faq", "unanswered") == 0
     assert "answered by volunteers: ticket #1" in capsys.readouterr().out
     assert await command(settings, "faq", "drafts", "list") == 0

@@ -11,9 +11,7 @@ what happens to a ticket whoever acts. Organizers: `tickets ...`, `faq drafts ..
 from __future__ import annotations
 
 from bot.features import Feature, Job
-from bot.messages import Reply
 from bot.routing import Router
-from bot.turn import Turn
 from handlers import texts as common
 from handlers.volunteers import cli
 from handlers.volunteers.citizen import (
@@ -37,17 +35,11 @@ from handlers.volunteers.personal_data import PERSONAL_DATA
 HELD_EXITS = ("/menu", "/xoadulieu", "menu", "mydata")
 
 
-async def _expired(turn: Turn) -> list[Reply]:
-    """The warning was left unanswered: the message now is simply a new one for the bot."""
-    return []
-
-
 def register(router: Router) -> None:
     """The `volunteer:` buttons, both flows, /tinhnguyenvien, phrases, the group, the offer."""
     router.payload("volunteer", volunteer_button)
-    router.flow(
-        ASK_FLOW, asking, timeout=lambda settings: ASK_TIMEOUT, on_timeout=_expired, media=True
-    )
+    # A warning left unanswered expires quietly: the message then is a new one for the bot.
+    router.flow(ASK_FLOW, asking, timeout=lambda settings: ASK_TIMEOUT, media=True)
     router.flow(HELD_FLOW, held, exits_only=HELD_EXITS, on_exit=left)
     router.command("tinhnguyenvien", common.PAYLOAD_VOLUNTEER, "Nhắn tình nguyện viên (người thật)")
     router.intent(START_PHRASES, begin)

@@ -100,7 +100,9 @@ def _log(place: DeskPlace, check: GroupCheck) -> None:
     group = mask_id(place.chat_id)
     if check.ready:
         mode = "one topic per ticket" if check.topics else "tickets as messages, replies thread"
-        logger.info("volunteer desk ready: %s group %s (%s)", place.channel, group, mode)
+        logger.info(
+            "volunteer desk ready: %s group %s %r (%s)", place.channel, group, check.title, mode
+        )
         return
     logger.error(
         "volunteer desk NOT READY: %s group %s: %s; %s",

@@ -23,11 +23,15 @@ END_PHRASES = ("kết thúc", "kết thúc trò chuyện", "kết thúc cuộc t
 # What gives up sending anything, typed instead of a question.
 CANCEL_PHRASES = ("hủy", "thôi", "không", "không cần", "menu", "thoát")
 
-_OTHER_HELP = (
-    "• Tổ công nghệ số cộng đồng ở thôn, tổ dân phố (hỏi trưởng thôn, tổ trưởng).\n"
-    "• “Hướng dẫn viên số” tại Trung tâm phục vụ hành chính công cấp xã.\n"
-    "• Việc về VNeID, căn cước: công an xã, phường hoặc tổng đài 1900.0368."
-)
+
+def _other_help(signup: bool) -> str:
+    """Where else to get help in person (a help session when sign-ups are on)."""
+    session = "• Đăng ký một buổi hỗ trợ trực tiếp (nút bên dưới).\n" if signup else ""
+    return (
+        f"{session}• Tổ công nghệ số cộng đồng ở thôn, tổ dân phố (hỏi trưởng thôn, tổ trưởng).\n"
+        "• “Hướng dẫn viên số” tại Trung tâm phục vụ hành chính công cấp xã.\n"
+        "• Việc về VNeID, căn cước: công an xã, phường hoặc tổng đài 1900.0368."
+    )
 
 
 def _signup_buttons(signup: bool) -> tuple[Button, ...]:
@@ -125,9 +129,12 @@ def handed_on() -> Reply:
 
 def volunteer_says(name: str, text: str, *, picture_left_out: bool = False) -> str:
     """A volunteer's message as the citizen reads it: their first name only."""
-    note = "\n(Tình nguyện viên có gửi kèm một hình ảnh, nhưng ở đây chưa xem được ảnh.)"
-    body = text.strip() or ("" if picture_left_out else "…")
-    return f"💬 {name} (tình nguyện viên):\n{body}{note if picture_left_out else ''}".rstrip()
+    lines = [f"💬 {name} (tình nguyện viên):"]
+    if text.strip():
+        lines.append(text.strip())
+    if picture_left_out:
+        lines.append("(Tình nguyện viên có gửi kèm một hình ảnh, nhưng ở đây chưa xem được ảnh.)")
+    return "\n".join(lines)
 
 
 def _rating_buttons(ticket_id: int) -> tuple[Button, ...]:
@@ -187,11 +194,9 @@ def closed_when_idle(hours: int, rate_ticket: int | None) -> Reply:
 
 def nobody_free(minutes: int, *, signup: bool) -> Reply:
     """Unclaimed for the give-up time (counted within the volunteers' hours)."""
-    session = "• Đăng ký một buổi hỗ trợ trực tiếp (nút bên dưới).\n" if signup else ""
     return Reply(
         f"Xin lỗi bạn, đã hơn {minutes} phút trong giờ trực mà chưa có tình nguyện viên nào rảnh "
-        "để trả lời. Bạn có thể nhờ người giúp trực tiếp:\n"
-        f"{session}{_OTHER_HELP}\n"
+        f"để trả lời. Bạn có thể nhờ người giúp trực tiếp:\n{_other_help(signup)}\n"
         "Bạn cũng có thể nhắn tình nguyện viên lại sau ạ.",
         (*_signup_buttons(signup), texts.VOLUNTEER_BUTTON, texts.MENU_BUTTON),
     )
@@ -199,10 +204,9 @@ def nobody_free(minutes: int, *, signup: bool) -> Reply:
 
 def unavailable(*, signup: bool) -> Reply:
     """No working volunteer desk: say so instead of opening a ticket nobody sees."""
-    session = "• Đăng ký một buổi hỗ trợ trực tiếp (nút bên dưới).\n" if signup else ""
     return Reply(
         "Xin lỗi bạn, hiện tôi chưa kết nối được với tình nguyện viên. Bạn có thể nhờ người "
-        f"giúp trực tiếp:\n{session}{_OTHER_HELP}\n"
+        f"giúp trực tiếp:\n{_other_help(signup)}\n"
         "Đừng đưa mật khẩu, mã OTP cho bất kỳ ai.",
         (*_signup_buttons(signup), texts.TOPICS_BUTTON, texts.MENU_BUTTON),
     )
