@@ -102,6 +102,8 @@ async def test_giving_up_before_sending_sends_nothing(desk_app: Wired) -> None:
     chat = Chat(dispatcher, "changed-mind")
     await chat.say("gặp người thật")
     assert "không chuyển gì" in joined(await chat.say("thôi"))
+    await chat.say("gặp người thật")
+    assert "không chuyển gì" in joined(await chat.say("kết thúc"))
     await settle(app)
     async with app.open_db() as db:
         assert await tickets.recent(db) == []

@@ -104,7 +104,7 @@ async def asking(turn: Turn) -> list[Reply]:
     if turn.payload is not None:
         return await volunteer_button(turn)
     incoming = turn.incoming
-    if incoming.kind == "text" and normalize(turn.text) in _CANCEL:
+    if incoming.kind == "text" and normalize(turn.text) in _CANCEL | _END:
         turn.state.reset()
         return [texts.cancelled()]
     if incoming.kind not in FORWARDED_KINDS:
