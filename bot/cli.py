@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import inspect
+import sys
 from collections.abc import Sequence
 
 from bot import logs
 from bot.commands import core, outbox_commands, zalo_commands
+from bot.commands.common import NoDatabase
 from bot.config import Settings
 from bot.features import Product, load_product
 
@@ -40,7 +42,11 @@ def main(argv: Sequence[str] | None = None, product: Product | None = None) -> i
         settings.secret_values(),
         json_lines=settings.log_format.lower() == "json",
     )
-    result = args.func(args, settings)
-    if inspect.iscoroutine(result):
-        result = asyncio.run(result)
+    try:
+        result = args.func(args, settings)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+    except NoDatabase as error:
+        print(error, file=sys.stderr)
+        return 1
     return int(result or 0)

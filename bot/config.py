@@ -8,7 +8,12 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
+from bot.clock import DailyWindow
+
+# Next to the project, not the current folder: an organizer command run from elsewhere must
+# find the same database (and the same .env) as the bot.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'bot.db'}"
 _ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
 
 
@@ -17,7 +22,11 @@ class Settings(BaseSettings):
 
     # Empty values (as in a copied .env.example) mean "use the default".
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+        # The project's .env, then one in the current folder (which wins where both set a value).
+        env_file=(PROJECT_ROOT / ".env", ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
     )
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -75,6 +84,8 @@ class Settings(BaseSettings):
     # per chat; 0 turns a limit off (a self-hosted Bot API server, benchmarks).
     telegram_rate_per_second: float = 30.0
     telegram_chat_rate_per_second: float = 1.0
+    # Messages per minute into one group chat (the volunteer desk); Telegram allows 20.
+    telegram_group_rate_per_minute: int = 20
 
     # Zalo Official Account (OA API v3). It runs when the app id and both secrets are set.
     zalo_oa_app_id: str | None = None
@@ -113,6 +124,17 @@ class Settings(BaseSettings):
     # The campaign calendar (default: faq/data/campaign_days.yaml).
     campaign_calendar_file: Path | None = None
 
+    # The volunteer desk: a group chat ("channel:id"; a bare id means Telegram), empty = off.
+    volunteer_chat_id: str = ""
+    # When volunteers are on duty, Vietnam time; a ticket written outside waits for them.
+    volunteer_hours: str = "07:30-21:00"
+    # Unclaimed for this long: one reminder in the group; for the second figure (counted only
+    # within volunteer_hours): the citizen is told nobody is free and offered other help.
+    volunteer_reping_minutes: int = 10
+    volunteer_give_up_minutes: int = 60
+    # A claimed ticket without any message for this long closes itself.
+    volunteer_idle_close_hours: int = 24
+
     # Retention (days), enforced hourly by housekeeping; see README "Privacy".
     retain_outbox_days: int = 30
     retain_mailbox_days: int = 30
@@ -120,6 +142,16 @@ class Settings(BaseSettings):
     retain_conversations_days: int = 90
     retain_unanswered_days: int = 365
     retain_signups_days_after_session: int = 90
+    retain_tickets_days: int = 90
+    retain_faq_drafts_days: int = 365
+
+    @field_validator("volunteer_hours")
+    @classmethod
+    def _hours_are_a_window(cls, value: str) -> str:
+        window = DailyWindow.parse(value)  # ValueError (a settings error) when malformed
+        if window.start == window.end:
+            raise ValueError("volunteer_hours is an empty window")
+        return value
 
     @field_validator("web_embed_origins")
     @classmethod
@@ -167,6 +199,13 @@ class Settings(BaseSettings):
             if user_id:
                 pairs.add((channel.strip() or "telegram", user_id.strip()))
         return frozenset(pairs)
+
+    def volunteer_desk(self) -> tuple[str, str] | None:
+        """The volunteer group as (channel, chat id), or None when the desk is off."""
+        channel, _, chat_id = self.volunteer_chat_id.strip().rpartition(":")
+        if not chat_id.strip():
+            return None
+        return channel.strip() or "telegram", chat_id.strip()
 
 
 def _secret(value: SecretStr | None) -> str:

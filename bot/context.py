@@ -38,6 +38,8 @@ class AppContext:
     privacy_key: bytes = b""
     # Set after a transaction queued outbox messages, so the sender wakes up at once.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Feature jobs by name, set to run one early (`wake`); the runtime waits on them.
+    job_wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
     # SQLite allows one writer: queueing here is much cheaper than SQLite's busy-wait sleeps.
     _sqlite_gate: asyncio.Lock | None = None
 
@@ -58,6 +60,10 @@ class AppContext:
             self.privacy_key = bytes.fromhex(
                 await app_secrets.get_or_create(db, "person-key", self.clock.now())
             )
+
+    def wake(self, job: str) -> None:
+        """Run the background job named `job` now instead of at its next period."""
+        self.job_wakeups.setdefault(job, asyncio.Event()).set()
 
     def is_admin(self, channel: str, user_id: str) -> bool:
         """Organizer powers come only from ids configured for that channel."""

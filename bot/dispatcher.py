@@ -134,6 +134,8 @@ class Dispatcher:
                 await inbox.mark_answered(db, incoming.inbox_id, _as_dicts(notes + replies))
         if turn.queued_outbox:
             self.app.outbox_wakeup.set()
+        for job in turn.jobs_to_wake:
+            self.app.wake(job)
         return notes + replies
 
     async def _expire_idle_flow(self, turn: Turn, updated_at: datetime) -> list[Reply]:
@@ -153,10 +155,18 @@ class Dispatcher:
             if len(incoming.text or "") > MAX_TEXT_CHARS:
                 return [self.texts.too_long(MAX_TEXT_CHARS)]
         route, turn.incoming = self.router.resolve(incoming, turn.state)
+        notes: list[Reply] = []
         if route.leaves_flow:
+            flow = self.router.flow_named(turn.state.flow)
+            if flow is not None and flow.on_exit is not None:
+                notes = await flow.on_exit(turn)
             turn.state.reset()
         logger.debug("route=%s chat=%s", route.name, mask_id(incoming.chat_id))
-        return await route.handler(turn)
+        replies = notes + await route.handler(turn)
+        if incoming.chat_type == ChatType.PRIVATE:
+            for hook in self.router.after_turn_hooks():
+                replies += await hook(turn, replies)
+        return replies
 
 
 def _remember_buttons(

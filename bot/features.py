@@ -54,6 +54,9 @@ class Feature:
     personal_data: PersonalData | None = None
     # Whether this deployment offers it (e.g. volunteers need a volunteer group configured).
     available: Callable[[Settings], bool] = lambda settings: True
+    # Run once at start-up, after the channels started (e.g. check the volunteer group and
+    # say in the log what is wrong with it); a failure is logged, the bot still starts.
+    on_start: Callable[[AppContext], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)

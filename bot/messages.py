@@ -48,14 +48,18 @@ class Link:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to show: text, optional buttons, optional links (sources).
+    """One message to show: text, optional buttons, optional links (sources), optional picture.
 
     Channels that render links show `label` as a link to `url`; others print both.
+    `media_id` is a picture as its platform knows it (an `Incoming.media_id`, e.g. a citizen's
+    screenshot relayed to the volunteers): only a channel of that platform can show it, with
+    the text as its caption.
     """
 
     text: str
     buttons: tuple[Button, ...] = ()
     links: tuple[Link, ...] = ()
+    media_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -64,13 +68,21 @@ class Reply:
         }
         if self.links:
             data["links"] = [{"label": link.label, "url": link.url} for link in self.links]
+        if self.media_id:
+            data["media_id"] = self.media_id
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         buttons = tuple(Button(str(b["label"]), str(b["payload"])) for b in data.get("buttons", []))
         links = tuple(Link(str(k["label"]), str(k["url"])) for k in data.get("links", []))
-        return cls(text=str(data["text"]), buttons=buttons, links=links)
+        media_id = data.get("media_id")
+        return cls(
+            text=str(data["text"]),
+            buttons=buttons,
+            links=links,
+            media_id=str(media_id) if media_id else None,
+        )
 
 
 class ChatType(StrEnum):

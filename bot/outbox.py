@@ -144,7 +144,7 @@ class OutboxSender:
                     await self.send_due()
                 except Exception:
                     logger.exception("outbox pass failed; retrying")
-                await _wait_for_either(stop, wakeup, poll)
+                await wait_for_either(stop, wakeup, poll)
         finally:
             watcher.cancel()
 
@@ -256,7 +256,7 @@ class OutboxSender:
                 await outbox.release(db, [row.id for row in rows], self.owner)
 
 
-async def _wait_for_either(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
+async def wait_for_either(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
     """Return when either event is set, or after `seconds`."""
     waiters = [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())]
     try:

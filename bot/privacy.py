@@ -12,6 +12,18 @@ from faq.normalize import strip_diacritics
 _LONG_NUMBER = re.compile(r"\+?\d(?:[\s.\-]?\d){7,}")
 REDACTED_NUMBER = "[số đã ẩn]"
 REDACTED_NAME = "[tên đã ẩn]"
+REDACTED_CODE = "[mã đã ẩn]"
+# One-time codes and passwords: a token with a digit after "OTP", "mã xác thực", "mật khẩu",
+# "passcode", "PIN" (with or without "là" or a colon), and any lone run of six digits, the
+# usual length of an OTP. A password without any digit is beyond what a pattern can tell.
+_SECRET_CUE = (
+    r"(?:otp|m[aã]\s+(?:otp|pin|x[aá]c\s+(?:th[uự]c|nh[aậ]n))|passcode|password|pin"
+    r"|m[aậ]t\s+kh[aẩ]u|mk)"
+)
+_SECRET_AFTER_CUE = re.compile(
+    rf"\b({_SECRET_CUE})(\s*(?:l[aà]\s+|:\s*|\s+))(\S*\d\S*)", re.IGNORECASE
+)
+_SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
 # The most common Vietnamese family names (about nine in ten people carry one of them).
 _SURNAMES = [
     "Nguyễn",
@@ -122,6 +134,12 @@ def redact_numbers(text: str) -> str:
     return _LONG_NUMBER.sub(REDACTED_NUMBER, text)
 
 
+def redact_codes(text: str) -> str:
+    """Hide what looks like a one-time code or a password in free text."""
+    text = _SECRET_AFTER_CUE.sub(lambda m: m.group(1) + m.group(2) + REDACTED_CODE, text)
+    return _SIX_DIGITS.sub(REDACTED_CODE, text)
+
+
 def redact_names(text: str) -> str:
     """Hide what looks like a person's name: a family name followed by capitalised words,
     or the words after "tên tôi là", "tôi tên", "họ tên" (with or without diacritics)."""
@@ -175,8 +193,9 @@ def _plain(text: str) -> str:
 
 
 def redact_personal(text: str) -> str:
-    """Numbers and names hidden: what may be kept of a question for organizers to review."""
-    return redact_names(redact_numbers(text))
+    """Numbers, codes and names hidden: what may be kept of a question for organizers to
+    review, or shown to volunteers of what a citizen wrote to the bot before."""
+    return redact_names(redact_codes(redact_numbers(text)))
 
 
 def person_key(key: bytes, channel: str, chat_id: str) -> str:

@@ -1,9 +1,10 @@
-"""Token buckets keyed by anything (a web session, a chat), for polite slow-downs."""
+"""Rate limits keyed by anything (a web session, a chat): token buckets and sliding windows."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -63,3 +64,30 @@ class RateLimiter:
         ]
         for key in full:
             del self._buckets[key]
+
+
+class WindowLimiter:
+    """At most `count` actions in any `window` seconds, per key (a sliding window).
+
+    For limits stated as "N per minute" (Telegram's 20 messages a minute into one group):
+    a token bucket with a burst lets more than N through in some minute.
+    """
+
+    def __init__(
+        self, count: int, window: float, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.count = count
+        self.window = window
+        self._monotonic = monotonic
+        self._times: dict[Hashable, deque[float]] = {}
+
+    def try_acquire(self, key: Hashable) -> float:
+        """Record an action: 0.0 when allowed, otherwise the seconds to wait."""
+        now = self._monotonic()
+        times = self._times.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) < self.count:
+            times.append(now)
+            return 0.0
+        return times[0] + self.window - now

@@ -12,6 +12,9 @@ What is kept and for how long is set in the settings (RETAIN_*; README "Privacy"
 - sign-ups: RETAIN_SIGNUPS_DAYS_AFTER_SESSION after their session ended;
 - Zalo Bot monthly send counts (no personal data): about 13 months, so this October's use
   can be compared with last October's.
+- volunteer tickets and their messages: RETAIN_TICKETS_DAYS after they closed (every ticket
+  closes: unclaimed ones give up, claimed ones close when idle);
+- FAQ drafts from volunteers' answers (masked): RETAIN_FAQ_DRAFTS_DAYS after they were saved.
 """
 
 from __future__ import annotations
@@ -22,7 +25,18 @@ from datetime import timedelta
 from bot.channels.zalo.quota import month_of
 from bot.context import AppContext
 from bot.routing import Flow
-from storage import conversations, dedupe, inbox, outbox, signups, unanswered, web_mailbox, zalo
+from storage import (
+    conversations,
+    dedupe,
+    faq_drafts,
+    inbox,
+    outbox,
+    signups,
+    tickets,
+    unanswered,
+    web_mailbox,
+    zalo,
+)
 
 UPDATE_IDS_KEPT = timedelta(days=3)
 SEND_COUNTS_KEPT = timedelta(days=400)
@@ -60,6 +74,12 @@ async def enforce_retention(app: AppContext, flows: Sequence[Flow] = ()) -> dict
             ),
             "signups": await signups.delete_ended_before(
                 db, now - days(settings.retain_signups_days_after_session)
+            ),
+            "tickets": await tickets.delete_closed_before(
+                db, now - days(settings.retain_tickets_days)
+            ),
+            "faq_drafts": await faq_drafts.delete_before(
+                db, now - days(settings.retain_faq_drafts_days)
             ),
             "zalo_send_counts": await zalo.delete_counts_before(
                 db, month_of(now - SEND_COUNTS_KEPT)

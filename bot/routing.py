@@ -20,6 +20,8 @@ from bot.turn import Turn
 from faq.normalize import normalize
 
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
+# Runs after the handler of every private-chat turn with its replies; returns replies to add.
+AfterTurn = Callable[[Turn, list[Reply]], Awaitable[list[Reply]]]
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 
@@ -33,6 +35,10 @@ class Flow:
     person writes after the timeout; it returns what to say and leaves the state reset.
     `exits` are commands and payload namespaces that may leave the flow; with
     `exits_only`, nothing else leaves it (everything else goes to the flow's handler).
+    `on_exit` runs when a command or another feature's button leaves the flow, before that
+    route's handler (a conversation held by a volunteer closes its ticket); it returns what
+    to say first. With `media`, pictures and other non-text messages go to the flow too
+    (a screenshot for a volunteer) instead of the polite "text only" reply.
     """
 
     name: str
@@ -41,6 +47,8 @@ class Flow:
     on_timeout: Handler | None = None
     exits_only: bool = False
     exits: frozenset[str] = frozenset()
+    on_exit: Handler | None = None
+    media: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,7 @@ class Router:
         self._intents: list[tuple[str, Callable[[str, str], bool], Handler]] = []
         self._fallback: Handler | None = None
         self._unsupported: Handler | None = None
+        self._after: list[AfterTurn] = []
 
     def command(self, name: str, target: Handler | str, description: str | None = None) -> None:
         """`/name`: a handler or an alias of a button payload; described ones are advertised."""
@@ -101,6 +110,8 @@ class Router:
         timeout: Callable[[Settings], timedelta | None] = lambda settings: None,
         on_timeout: Handler | None = None,
         exits_only: Iterable[str] | None = None,
+        on_exit: Handler | None = None,
+        media: bool = False,
     ) -> None:
         """What is typed (and its own buttons) while the conversation is in flow `name`."""
         self._flows[name] = Flow(
@@ -110,6 +121,8 @@ class Router:
             on_timeout,
             exits_only=exits_only is not None,
             exits=frozenset(exits_only or ()),
+            on_exit=on_exit,
+            media=media,
         )
 
     def flows(self) -> list[Flow]:
@@ -121,6 +134,14 @@ class Router:
     def group(self, handler: Handler) -> None:
         """Messages from group chats (the volunteer desk); without it they are ignored."""
         self._group = handler
+
+    def after_turn(self, hook: AfterTurn) -> None:
+        """Run `hook` after every private-chat turn (e.g. offer help after two questions the
+        FAQ could not answer, told by `Turn.unanswered`); its replies come last."""
+        self._after.append(hook)
+
+    def after_turn_hooks(self) -> list[AfterTurn]:
+        return list(self._after)
 
     def deep_link(self, name: str, payload: str) -> None:
         """`/start name` (a Telegram deep link) acts like pressing `payload`."""
@@ -160,6 +181,8 @@ class Router:
         if held is not None and held.exits_only and not self._exits(held, incoming):
             return Route(f"flow:{held.name}", held.handler, False), incoming
         if incoming.kind != "text" and incoming.payload is None:
+            if held is not None and held.media:
+                return Route(f"flow:{held.name}", held.handler, False), incoming
             assert self._unsupported is not None
             return Route("unsupported", self._unsupported, False), incoming
         if incoming.payload is None and incoming.text:

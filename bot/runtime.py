@@ -22,7 +22,7 @@ from bot.context import AppContext, Knowledge, build_app_context
 from bot.dispatcher import Dispatcher
 from bot.features import Feature, Job, Product, load_product
 from bot.logs import AcceptErrorThrottle
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, wait_for_either
 from bot.retention import enforce_retention
 from bot.routing import Flow, Router
 from bot.webserver import bound_port, build_web_app, start_web
@@ -97,6 +97,7 @@ async def running(
             await channel.start()
         if serve_web:
             runtime.web_runner = await start_web(app, build_web_app(app, mounts))
+        await _start_features(app)
         sender = OutboxSender(app)
         await sender.recover()
         runtime.tasks.append(asyncio.create_task(sender.run(runtime.stop), name="outbox"))
@@ -162,11 +163,23 @@ async def tidy_up(app: AppContext, flows: Sequence[Flow] = ()) -> None:
         )
 
 
+async def _start_features(app: AppContext) -> None:
+    for feature in app.features:
+        if feature.on_start is None:
+            continue
+        try:
+            await feature.on_start(app)
+        except Exception:
+            logger.exception("start-up of feature %s failed", feature.name)
+
+
 async def _every(job: Job, app: AppContext, stop: asyncio.Event) -> None:
+    """Run `job` every `job.every` seconds, or earlier when woken (`AppContext.wake`)."""
+    wakeup = app.job_wakeups.setdefault(job.name, asyncio.Event())
     while not stop.is_set():
+        wakeup.clear()  # before the run, so a wake-up during it is not lost
         try:
             await job.run(app)
         except Exception:
             logger.exception("periodic job %s failed", job.name)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=job.every)
+        await wait_for_either(stop, wakeup, job.every)

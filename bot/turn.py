@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,11 @@ class Turn:
     queued_outbox: bool = False
     # Set by "delete my data": the dispatcher deletes the conversation row instead of saving.
     erase_conversation: bool = False
+    # Set by a handler that could not answer the message (the FAQ's fallback or suggestions),
+    # for other features to notice (Router.after_turn).
+    unanswered: bool = False
+    # Background jobs to wake once this turn's transaction has committed.
+    jobs_to_wake: set[str] = field(default_factory=set)
 
     @property
     def text(self) -> str:
@@ -37,6 +42,10 @@ class Turn:
     @property
     def is_admin(self) -> bool:
         return self.app.is_admin(self.incoming.channel, self.incoming.user_id)
+
+    def wake(self, job: str) -> None:
+        """Run the feature job named `job` soon after this turn commits (bot/features.py Job)."""
+        self.jobs_to_wake.add(job)
 
     async def notify(self, message: outbox.Message) -> bool:
         """Queue a message to someone else; it is sent after this turn commits."""

@@ -5,6 +5,8 @@ One file per topic: ``topic: {id, title, checked}`` and a list of ``entries``. A
 - ``id``, ``questions`` (phrasings), ``answer``, ``keywords``, ``action`` (a button);
 - ``sources``: links, or ``{url, checked}`` for one verified on its own day; every host
   needs a publisher in publishers.yaml, and answers show the most authoritative first;
+  ``{by, checked}`` is a first-hand source without a link (``by: tình nguyện viên`` for an
+  answer a volunteer gave, approved by organizers), shown after every published one;
 - ``checked``: the day the facts were verified against their sources (default: the
   topic's); ``faq check`` fails on a day in the future, ``--stale MONTHS`` lists old ones;
 - ``feature`` (one of KNOWN_FEATURES) when the entry describes a bot feature, with
@@ -46,6 +48,8 @@ KNOWN_FEATURES = ("signup", "reminders", "volunteers")
 ACTION_FEATURES = {"signup": "signup", "reminders": "reminders", "volunteer": "volunteers"}
 # Names an answer of a campaign entry may use in braces, e.g. "1–10/10/{campaign_year}".
 PLACEHOLDERS = frozenset({"campaign_year", "campaign_number"})
+# The kind of a source without a link ({by, checked}): ranked after every published kind.
+FIRST_HAND = "first_hand"
 # Files in the data directory that are not topics.
 # Data files next to the topics that are not topics (the reminders' calendar is one).
 NON_TOPIC_FILES = frozenset(
@@ -374,7 +378,7 @@ def _build_entry(
         topic=str(topic),
         questions=questions,
         answer=str(answer).strip(),
-        sources=tuple(s.url for s in citations),
+        sources=tuple(s.url for s in citations if s.url),
         checked=checked,
         keywords=keywords,
         action=action,
@@ -398,6 +402,10 @@ def _sources(
         return None
     found: list[Source] = []
     for item in value:
+        if isinstance(item, dict) and "by" in item:
+            first_hand = _first_hand(item, default_checked, publishers, where, problems)
+            found.extend([first_hand] if first_hand is not None else [])
+            continue
         if isinstance(item, dict):
             url, checked = item.get("url"), item.get("checked", default_checked)
         else:
@@ -423,6 +431,27 @@ def _sources(
             rank = publishers.rank(publisher.kind)
             found.append(Source(url, publisher.name, publisher.kind, rank, checked))
     return found
+
+
+def _first_hand(
+    item: dict[str, Any],
+    default_checked: Any,
+    publishers: PublisherTable | None,
+    where: str,
+    problems: list[str],
+) -> Source | None:
+    """{by: who, checked: day}: who answered it first-hand, with no page to link to."""
+    by, checked = item.get("by"), item.get("checked", default_checked)
+    if set(item) - {"by", "checked"}:
+        problems.append(f"{where}: a first-hand source has only 'by' and 'checked' ({item!r})")
+    if not isinstance(by, str) or not by.strip():
+        problems.append(f"{where}: a source's 'by' must say who answered, e.g. 'tình nguyện viên'")
+        return None
+    if not _is_date(checked):
+        problems.append(f"{where}: source by {by.strip()!r}: 'checked' must be a date")
+        return None
+    rank = publishers.rank(FIRST_HAND) if publishers is not None else 0
+    return Source("", by.strip(), FIRST_HAND, rank, checked)
 
 
 def _extras(

@@ -7,7 +7,7 @@ phrases before general ones) and its own package; see README "Adding a feature".
 from __future__ import annotations
 
 from bot.features import Feature, Product
-from handlers import coming_soon, faq, menu, mydata, reminders, signup
+from handlers import faq, menu, mydata, reminders, signup, volunteers
 from handlers.texts import CORE_TEXTS
 
 FEATURES: tuple[Feature, ...] = (
@@ -16,7 +16,7 @@ FEATURES: tuple[Feature, ...] = (
     mydata.feature,
     signup.feature,
     reminders.feature,
-    coming_soon.placeholder("volunteer", "Gặp tình nguyện viên"),
+    volunteers.feature,
 )
 
 PRODUCT = Product(features=FEATURES, texts=CORE_TEXTS)

@@ -120,16 +120,6 @@ def form_expired() -> Reply:
     )
 
 
-def coming_soon(feature: str) -> Reply:
-    """Honest placeholder for a menu item whose feature is not built yet."""
-    return Reply(
-        f"Tính năng “{feature}” đang được hoàn thiện và sẽ sớm có mặt. "
-        "Trong lúc chờ, bạn có thể hỏi tôi về VNeID, Cổng Dịch vụ công, thanh toán số "
-        "hoặc cách phòng tránh lừa đảo ạ.",
-        (Button(BUTTON_ASK, PAYLOAD_ASK), TOPICS_BUTTON, MENU_BUTTON),
-    )
-
-
 def slow_down() -> str:
     return "Bạn gửi hơi nhanh ạ. Xin chờ vài giây rồi gửi tiếp nhé."
 

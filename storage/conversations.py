@@ -137,3 +137,17 @@ async def delete_conversation(db: AsyncSession, channel: str, chat_id: str) -> i
         delete(Conversation).where(Conversation.channel == channel, Conversation.chat_id == chat_id)
     )
     return rowcount(result)
+
+
+async def leave_flow(db: AsyncSession, channel: str, chat_id: str, flow: str) -> int:
+    """Take one chat out of `flow` if it is in it (a volunteer closed the conversation)."""
+    result = await db.execute(
+        update(Conversation)
+        .where(
+            Conversation.channel == channel,
+            Conversation.chat_id == chat_id,
+            Conversation.flow == flow,
+        )
+        .values(flow=None, step=None, data={})
+    )
+    return rowcount(result)

@@ -311,3 +311,42 @@ async def delete_for_chat(db: AsyncSession, channel: str, chat_id: str) -> int:
         )
     )
     return rowcount(result)
+
+
+async def sent_platform_ids(db: AsyncSession, source: str, kinds: Sequence[str]) -> list[str]:
+    """The platform's ids of the messages of these kinds sent for `source`, oldest first
+    (e.g. a ticket's card in the volunteer group, to edit its buttons)."""
+    rows = await db.execute(
+        select(OutboxMessage.platform_message_id)
+        .where(
+            OutboxMessage.source == source,
+            OutboxMessage.kind.in_(list(kinds)),
+            OutboxMessage.platform_message_id.is_not(None),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [str(value) for value in rows.scalars().all()]
+
+
+async def source_of_sent(
+    db: AsyncSession, channel: str, chat_id: str, platform_message_id: str
+) -> str | None:
+    """What queued the message the platform calls `platform_message_id` in that chat
+    (a reply to it belongs there: "ticket:12")."""
+    found = await db.execute(
+        select(OutboxMessage.source).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.platform_message_id == platform_message_id,
+        )
+    )
+    return found.scalars().first()
+
+
+async def delete_for_sources(db: AsyncSession, sources: Sequence[str]) -> int:
+    """For "delete my data": messages queued on the person's behalf to someone else (what
+    they wrote, relayed to the volunteers)."""
+    if not sources:
+        return 0
+    result = await db.execute(delete(OutboxMessage).where(OutboxMessage.source.in_(list(sources))))
+    return rowcount(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import UnansweredQuestion
@@ -71,3 +71,42 @@ async def delete_for(db: AsyncSession, person_key: str) -> int:
         delete(UnansweredQuestion).where(UnansweredQuestion.person_key == person_key)
     )
     return rowcount(result)
+
+
+async def link_to_ticket(
+    db: AsyncSession, person_key: str, since: datetime, until: datetime, ticket_id: int
+) -> int:
+    """Mark the person's questions asked in [since, until] as answered by a ticket."""
+    result = await db.execute(
+        update(UnansweredQuestion)
+        .where(
+            UnansweredQuestion.person_key == person_key,
+            UnansweredQuestion.created_at >= since,
+            UnansweredQuestion.created_at <= until,
+            UnansweredQuestion.ticket_id.is_(None),
+        )
+        .values(ticket_id=ticket_id)
+    )
+    return rowcount(result)
+
+
+async def recent_for(
+    db: AsyncSession, person_key: str, since: datetime, limit: int
+) -> list[UnansweredQuestion]:
+    """The person's latest questions since a time, oldest first (at most `limit`)."""
+    rows = await db.execute(
+        select(UnansweredQuestion)
+        .where(UnansweredQuestion.person_key == person_key, UnansweredQuestion.created_at >= since)
+        .order_by(UnansweredQuestion.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(rows.scalars().all()))
+
+
+async def unlink_tickets(db: AsyncSession, ticket_ids: Sequence[int]) -> None:
+    """The tickets are deleted: their questions stay, without the link."""
+    await db.execute(
+        update(UnansweredQuestion)
+        .where(UnansweredQuestion.ticket_id.in_(list(ticket_ids)))
+        .values(ticket_id=None)
+    )

@@ -1,10 +1,12 @@
 """A fake Telegram Bot API server on 127.0.0.1 for tests and benchmarks.
 
 It speaks enough of https://core.telegram.org/bots/api for python-telegram-bot: getMe,
-getUpdates (long polling with offset and timeout), sendMessage, editMessageText,
+getUpdates (long polling with offset and timeout), sendMessage, sendPhoto, editMessageText,
 editMessageReplyMarkup, answerCallbackQuery, setMyCommands, sendChatAction, setWebhook,
-deleteWebhook, getWebhookInfo. It records every call, checks what Telegram checks (HTML
-entities, 4096 characters, 1-64 byte callback data) and injects faults on demand.
+deleteWebhook, getWebhookInfo, and for groups (tests/fake_telegram_groups.py) getChat,
+getChatMember and createForumTopic. It records every call, checks what Telegram checks
+(HTML entities, 4096 characters, 1024 for a caption, 1-64 byte callback data) and injects
+faults on demand; a group's messages per minute are limited when `group_limit` is set.
 With `limits` set it enforces the flood limits the way the bot must respect them
 (https://core.telegram.org/bots/faq): no more than `per_second` sendMessage calls in any
 one-second window, and per chat about one a second with short bursts (a token bucket of
@@ -28,8 +30,10 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_telegram_groups import BOT_ID, GroupChats
+
 TOKEN = "123456:TEST-token"
-BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý", "username": "cds_test_bot"}
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Trợ lý", "username": "cds_test_bot"}
 # Form fields python-telegram-bot sends JSON-encoded.
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "link_preview_options", "scope"}
 _TAG = re.compile(
@@ -93,7 +97,7 @@ class _Armed:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(GroupChats):
     """Start with `await fake.start()`; point python-telegram-bot at `fake.base_url`."""
 
     token: str = TOKEN
@@ -110,8 +114,11 @@ class FakeTelegram:
     # Flood limits to enforce (None: accept everything, as before).
     limits: Limits | None = None
     too_many: int = 0
+    # (messages, seconds): Telegram's limit per group (20 a minute); None = no limit.
+    group_limit: tuple[int, float] | None = None
 
     def __post_init__(self) -> None:
+        self._init_groups()
         self._pending: list[dict[str, Any]] = []
         self._confirmed: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1000)
@@ -171,19 +178,31 @@ class FakeTelegram:
         *,
         chat_type: str = "private",
         user_id: int | None = None,
+        first_name: str = "Lan",
+        thread_id: int | None = None,
+        reply_to: int | None = None,
         **content: Any,
     ) -> int:
-        """Queue a message from a user; `content` adds e.g. sticker=..., photo=[...]."""
-        user = {"id": user_id or chat_id, "is_bot": False, "first_name": "Lan"}
+        """Queue a message from a user; `content` adds e.g. sticker=..., photo=[...].
+
+        In a group added with `add_group`: `thread_id` puts it in a forum topic, `reply_to`
+        makes it a reply to the bot's message with that id.
+        """
+        user = {"id": user_id or chat_id, "is_bot": False, "first_name": first_name}
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         chat.update({"first_name": "Lan"} if chat_type == "private" else {"title": "Nhóm"})
+        if str(chat_id) in self.groups:
+            chat = self.chat_of(str(chat_id))
         message: dict[str, Any] = {
             "message_id": next(self._message_ids[str(chat_id)]),
             "date": int(time.time()),
             "chat": chat,
             "from": user,
+            **self.thread_fields(str(chat_id), thread_id),
             **content,
         }
+        if reply_to is not None:
+            message["reply_to_message"] = self._messages[(str(chat_id), reply_to)]
         if text is not None:
             message["text"] = text
             if text.startswith("/"):
@@ -203,12 +222,29 @@ class FakeTelegram:
         }
         return self.message(chat_id, sticker=sticker)
 
-    def photo(self, chat_id: int) -> int:
-        size = {"file_id": "AgAC", "file_unique_id": "AQAD", "width": 90, "height": 90}
-        return self.message(chat_id, photo=[size])
+    def photo(
+        self, chat_id: int, *, file_id: str = "AgAC", caption: str | None = None, **more: Any
+    ) -> int:
+        """A picture (two sizes, as Telegram sends them) with an optional caption."""
+        sizes = [
+            {"file_id": f"{file_id}-small", "file_unique_id": "AQAD", "width": 90, "height": 90},
+            {"file_id": file_id, "file_unique_id": "AQAE", "width": 800, "height": 600},
+        ]
+        extra: dict[str, Any] = {"caption": caption} if caption is not None else {}
+        return self.message(chat_id, photo=sizes, **extra, **more)
 
-    def callback(self, chat_id: int, data: str, *, message_id: int, query_id: str = "") -> int:
-        """A tap on a button of the bot's message `message_id` in `chat_id`."""
+    def callback(
+        self,
+        chat_id: int,
+        data: str,
+        *,
+        message_id: int,
+        query_id: str = "",
+        user_id: int | None = None,
+        first_name: str = "Lan",
+    ) -> int:
+        """A tap on a button of the bot's message `message_id` in `chat_id` (by `user_id`,
+        in a group; by the chat's own user in a private chat)."""
         shown = self._messages.get((str(chat_id), message_id)) or {
             "message_id": message_id,
             "date": int(time.time()),
@@ -218,7 +254,7 @@ class FakeTelegram:
         }
         query = {
             "id": query_id or f"q{next(self._update_ids)}",
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Lan"},
+            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": first_name},
             "chat_instance": f"ci{chat_id}",
             "data": data,
             "message": shown,
@@ -285,6 +321,7 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await _params(request)
         fault = self._take_fault(method, params)
+        limited = None if fault is not None else self.over_group_limit(method, params)
         if self.record:
             self.calls.append(Call(method, params, ok=fault is None))
         try:
@@ -293,12 +330,14 @@ class FakeTelegram:
                     await asyncio.sleep(fault.delay)
                 extra = {"retry_after": fault.retry_after} if fault.retry_after else None
                 return _error(fault.status, fault.description, extra)
+            if limited is not None:
+                return limited
             if method == "getUpdates":
                 return await self._get_updates(params)
             if method == "sendMessage" and self.limits is not None and self._over_limit(params):
                 self.too_many += 1
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
-            if method == "sendMessage" and self.send_delay:
+            if method in ("sendMessage", "sendPhoto") and self.send_delay:
                 await asyncio.sleep(self.send_delay)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
@@ -356,13 +395,30 @@ class FakeTelegram:
         problem = _check_text(params) or _check_keyboard(params.get("reply_markup"))
         if problem:
             return _error(400, f"Bad Request: {problem}")
+        return self._deliver(params, {"text": _visible(params["text"], params.get("parse_mode"))})
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any] | web.Response:
+        """A picture by file id (the only kind of `photo` the bot sends), with a caption."""
+        caption = str(params.get("caption") or "")
+        problem = _check_text({**params, "text": caption or "x"}, limit=1024)
+        problem = problem or _check_keyboard(params.get("reply_markup"))
+        if problem:
+            return _error(400, f"Bad Request: {problem}")
+        size = {"file_id": str(params["photo"]), "file_unique_id": "AQAF", "width": 800}
+        content: dict[str, Any] = {"photo": [{**size, "height": 600}]}
+        if caption:
+            content["caption"] = _visible(caption, params.get("parse_mode"))
+        return self._deliver(params, content)
+
+    def _deliver(self, params: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
         chat_id = str(params["chat_id"])
         message: dict[str, Any] = {
             "message_id": next(self._message_ids[chat_id]),
             "date": int(time.time()),
-            "chat": {"id": int(chat_id), "type": "private", "first_name": "Lan"},
+            "chat": self.chat_of(chat_id),
             "from": BOT_USER,
-            "text": _visible(params["text"], params.get("parse_mode")),
+            **self.thread_fields(chat_id, params.get("message_thread_id")),
+            **content,
         }
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
@@ -392,10 +448,19 @@ class FakeTelegram:
         message = self._messages.get(key)
         if message is None:
             return _error(400, "Bad Request: message to edit not found")
-        problem = _check_text(params)
+        problem = _check_text(params) or _check_keyboard(params.get("reply_markup"))
         if problem:
             return _error(400, f"Bad Request: {problem}")
+        if message["text"] == _visible(params["text"], params.get("parse_mode")) and message.get(
+            "reply_markup"
+        ) == (params.get("reply_markup") or None):
+            return _error(400, "Bad Request: message is not modified")
         message["text"] = _visible(params["text"], params.get("parse_mode"))
+        # Editing the text without a keyboard removes the one the message had.
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
         return message
 
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
@@ -443,8 +508,8 @@ def _visible(text: str, parse_mode: str | None) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def _check_text(params: dict[str, Any]) -> str | None:
-    """What Telegram would refuse: bad HTML, empty or too long text."""
+def _check_text(params: dict[str, Any], limit: int = 4096) -> str | None:
+    """What Telegram would refuse: bad HTML, empty or too long text (a caption: 1024)."""
     text = str(params.get("text", ""))
     if (params.get("parse_mode") or "").upper() == "HTML":
         stripped = _TAG.sub("", text)
@@ -455,7 +520,7 @@ def _check_text(params: dict[str, Any]) -> str | None:
     visible = _visible(text, params.get("parse_mode"))
     if not visible.strip():
         return "message text is empty"
-    if len(visible.encode("utf-16-le")) // 2 > 4096:
+    if len(visible.encode("utf-16-le")) // 2 > limit:
         return "message is too long"
     return None
 

@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -131,3 +135,25 @@ def test_unanswered_report_groups_similar_questions(tmp_path: Path) -> None:
     assert "4 question(s) in 2 group(s)" in result.stdout
     first_group = result.stdout.split("\n")[2]
     assert first_group.strip().startswith("3 ×")
+
+
+def test_an_organizer_command_never_creates_an_empty_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from the wrong folder, a report must not answer "0 sign-ups" from a new file."""
+    missing = tmp_path / "nowhere" / "bot.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{missing}")
+    assert main(["sessions", "list"]) == 1
+    assert "no database at" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+def test_the_default_database_is_next_to_the_project_not_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.config import PROJECT_ROOT, Settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.database_url.endswith(f"{PROJECT_ROOT}/data/bot.db")

@@ -168,9 +168,9 @@ async def test_unknown_button_payload_is_harmless(chat: Chat) -> None:
     assert replies and replies[0].text
 
 
-async def test_placeholder_features_say_so_honestly(chat: Chat) -> None:
-    replies = await chat.press(texts.PAYLOAD_VOLUNTEER)
-    assert "đang được hoàn thiện" in joined(replies)
+async def test_a_feature_this_deployment_lacks_says_so_honestly(chat: Chat) -> None:
+    replies = await chat.press(texts.PAYLOAD_VOLUNTEER)  # no volunteer group configured
+    assert "chưa kết nối được với tình nguyện viên" in joined(replies)
     assert texts.PAYLOAD_MENU in payloads(replies)
 
 

@@ -18,7 +18,7 @@ from storage import unanswered
 from tests.support import Chat, joined, payloads
 
 SOURCE_LABEL = re.compile(r"^Nguồn: (.+), kiểm tra (\d{2})/(\d{2})/(\d{4})$")
-# What this build offers: reminders and volunteers are still "coming soon".
+# What this build offers unconfigured: reminders are "coming soon", volunteers need a group.
 ENABLED = frozenset({"signup"})
 
 
@@ -73,8 +73,8 @@ def test_buttons_follow_the_features_that_are_on(app: AppContext) -> None:
 
 
 async def test_an_entry_about_a_feature_that_is_off_answers_honestly(chat: Chat) -> None:
-    assert "volunteers" not in chat.dispatcher.app.available_features  # still "coming soon"
-    replies = await chat.say("tôi muốn nói chuyện với người thật, gặp tình nguyện viên")
+    assert "volunteers" not in chat.dispatcher.app.available_features  # no group configured
+    replies = await chat.say("Câu hỏi của tôi bot không trả lời được thì sao?")
     assert "chưa kết nối được với tình nguyện viên" in joined(replies)
     assert texts.PAYLOAD_VOLUNTEER not in payloads(replies)
 

@@ -1,10 +1,12 @@
-"""The Channel protocol and the delivery outcomes the outbox sender understands."""
+"""The Channel protocol, the GroupDesk protocol, and the delivery outcomes the outbox
+sender understands."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from bot.messages import Reply
 
@@ -52,6 +54,42 @@ class Channel(Protocol):
         `priority` is the outbox row's (storage.outbox.Priority; 0 for a reply someone is
         waiting for): a channel short of quota may refuse bulk messages first (NotAllowed).
         """
+
+
+@dataclass(frozen=True)
+class GroupCheck:
+    """What the platform says about the bot in a group chat that is to be a volunteer desk."""
+
+    ready: bool  # the bot can read the group, post in it and edit its own messages
+    topics: bool = False  # the group has topics (threads) and the bot may open them
+    problem: str = ""  # why it is not ready, for the log (English); empty when ready
+    title: str = ""
+    checked: float = field(default_factory=time.monotonic)  # when (time.monotonic())
+
+
+@runtime_checkable
+class GroupDesk(Protocol):
+    """What a volunteer desk in a group chat needs beyond `Channel.send`.
+
+    A channel whose platform has group chats implements it (Telegram); a feature finds it
+    with `isinstance(app.channels[name], GroupDesk)`. Sends to the group (tickets, relays)
+    still go through the outbox and `Channel.send`, with the topic as `thread_id`.
+    """
+
+    async def check_group(self, chat_id: str) -> GroupCheck:
+        """Ask the platform whether the bot can run a desk in this group; remembered."""
+
+    def last_check(self, chat_id: str) -> GroupCheck | None:
+        """The result of the last `check_group` of this group; None before the first."""
+
+    async def open_topic(self, chat_id: str, title: str) -> str:
+        """Create a topic in the group and return its thread id; raises a DeliveryError."""
+
+    async def edit_message(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        """Replace the text and buttons of a message the bot sent; raises a DeliveryError."""
+
+    async def is_member(self, chat_id: str, user_id: str) -> bool:
+        """Whether this person belongs to the group (only members may claim and answer)."""
 
 
 async def go_on_wire(on_wire: OnWire | None) -> None:

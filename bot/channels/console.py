@@ -19,7 +19,7 @@ QUIT_WORDS = frozenset({"thoat", "exit", "quit", "/thoat", "/exit", "/quit"})
 def render(reply: Reply) -> str:
     """Text followed by the buttons as '  1. label' lines."""
     lines = [reply.text]
-    lines += [f"{link.label} {link.url}" for link in reply.links]
+    lines += [f"{link.label} {link.url}".rstrip() for link in reply.links]
     lines += [f"  {i}. {button.label}" for i, button in enumerate(reply.buttons, start=1)]
     return "\n".join(lines)
 

@@ -29,8 +29,9 @@ from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, Tel
 from telegram.request import HTTPXRequest
 
 from bot.channels import telegram_render as render
-from bot.channels.base import OnWire, Sent
+from bot.channels.base import GroupCheck, OnWire, Sent
 from bot.channels.telegram_delivery import Deliverer, RetryPolicy, SendGate
+from bot.channels.telegram_desk import TelegramDesk
 from bot.channels.telegram_inbound import CHANNEL, incoming_from, is_id, received
 from bot.channels.telegram_typing import Typing
 from bot.context import AppContext
@@ -68,10 +69,13 @@ class TelegramTuning:
     typing_after_seconds: float = 1.0
     typing_refresh_seconds: float = 4.0  # the typing status lasts about 5 s
     shutdown_grace_seconds: float = 10.0
+    # TELEGRAM_GROUP_RATE_PER_MINUTE counts messages in a window this long (tests shrink it).
+    group_window_seconds: float = 60.0
 
 
 class TelegramChannel:
-    """Serves citizens in private chats, by long polling or a webhook on the shared server."""
+    """Serves citizens in private chats, by long polling or a webhook on the shared server;
+    a group chat may be the volunteer desk (bot.channels.base.GroupDesk)."""
 
     name = CHANNEL
 
@@ -102,8 +106,14 @@ class TelegramChannel:
                 connection_pool_size=1, connect_timeout=self.tuning.connect_timeout
             ),
         )
-        gate = SendGate(settings.telegram_rate_per_second, settings.telegram_chat_rate_per_second)
+        gate = SendGate(
+            settings.telegram_rate_per_second,
+            settings.telegram_chat_rate_per_second,
+            settings.telegram_group_rate_per_minute,
+            self.tuning.group_window_seconds,
+        )
         self.delivery = Deliverer(self.bot, gate, self._mark_blocked, self.tuning.retry)
+        self.desk = TelegramDesk(self.bot, self.delivery)
         self.inbox = Inbox(app, self.name)
         self._chat_locks = KeyedLocks()
         self._slots = asyncio.Semaphore(self.tuning.max_concurrent_updates)
@@ -218,13 +228,34 @@ class TelegramChannel:
         """Outbox delivery: raise DeliveryError subclasses, never retry the first part inline.
 
         Once the first part went out, later parts of a long reply are retried here:
-        rescheduling the row would send the first part twice.
+        rescheduling the row would send the first part twice. A reply with a picture
+        (`media_id`, a Telegram file id) is that picture, its text the caption.
         """
-        first, *rest = render.render(reply)
-        message_id = await self.delivery.send_once(chat_id, first, on_wire, thread_id, priority)
+        parts = render.render_with_photo(reply) if reply.media_id else render.render(reply)
+        first, *rest = parts
+        message_id = await self.delivery.send_once(
+            chat_id, first, on_wire, thread_id, photo=reply.media_id, priority=priority
+        )
         for part in rest:
             await self.delivery.send_patiently(chat_id, part, thread_id)
         return Sent(message_id)
+
+    # --- volunteer desk (GroupDesk, see telegram_desk.py) ------------------------------
+
+    async def check_group(self, chat_id: str) -> GroupCheck:
+        return await self.desk.check_group(chat_id)
+
+    def last_check(self, chat_id: str) -> GroupCheck | None:
+        return self.desk.last_check(chat_id)
+
+    async def open_topic(self, chat_id: str, title: str) -> str:
+        return await self.desk.open_topic(chat_id, title)
+
+    async def edit_message(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        await self.desk.edit_message(chat_id, message_id, reply)
+
+    async def is_member(self, chat_id: str, user_id: str) -> bool:
+        return await self.desk.is_member(chat_id, user_id)
 
     # --- webhook -----------------------------------------------------------------------
 

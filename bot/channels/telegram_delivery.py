@@ -13,8 +13,9 @@ import asyncio
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import timedelta
+from typing import TypeVar
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -31,7 +32,7 @@ from bot.channels import base
 from bot.channels.base import RetryPolicy as RetryPolicy
 from bot.channels.telegram_render import Part
 from bot.privacy import mask_id
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, WindowLimiter
 from bot.turns import PriorityTurns
 
 logger = logging.getLogger(__name__)
@@ -39,10 +40,14 @@ logger = logging.getLogger(__name__)
 # Short bursts to one chat are tolerated (https://core.telegram.org/bots/faq), and a long
 # answer split in two or three parts should not wait a second between its parts.
 CHAT_BURST = 3
+# The group window is counted a little longer than Telegram's: our clock starts at our send,
+# Telegram's at arrival, and network delays can bunch messages up on the way.
+GROUP_WINDOW_MARGIN = 1.05
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 GLOBAL_HEADROOM = 0.98
 
 OnBlocked = Callable[[str], Awaitable[None]]
+T = TypeVar("T")
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -81,20 +86,37 @@ def delivery_error(error: TelegramError) -> base.DeliveryError:
     return base.PermanentFailure(f"{type(error).__name__}: {error.message}")
 
 
+def is_group(chat_id: str) -> bool:
+    """Telegram gives groups and supergroups negative ids; people have positive ones."""
+    return chat_id.startswith("-")
+
+
 class SendGate:
-    """About 30 messages/s overall, about 1/s per chat, and a global pause after a 429.
+    """About 30 messages/s overall, about 1/s per chat, 20 a minute into one group, and a
+    global pause after a 429.
 
     Telegram asks to stop *all* sending for `retry_after` seconds after a 429
     (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
     A rate of 0 disables that limiter (a self-hosted Bot API server, benchmarks).
     """
 
-    def __init__(self, per_second: float, per_chat_per_second: float) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        per_chat_per_second: float,
+        per_group: int = 0,
+        group_window_seconds: float = 60.0,
+    ) -> None:
         # No burst overall, and a little headroom: Telegram counts what arrives in a second,
         # and requests spaced evenly here arrive a few milliseconds early or late.
         self._global = RateLimiter(per_second * GLOBAL_HEADROOM, 1) if per_second > 0 else None
         self._chats = (
             RateLimiter(per_chat_per_second, CHAT_BURST) if per_chat_per_second > 0 else None
+        )
+        self._groups = (
+            WindowLimiter(per_group, group_window_seconds * GROUP_WINDOW_MARGIN)
+            if per_group > 0
+            else None
         )
         self._global_turns = PriorityTurns()
         self._paused_until = 0.0
@@ -114,6 +136,8 @@ class SendGate:
         # global bucket afterwards does not cost the chat a second token.
         if self._chats is not None:
             await self._chats.wait(chat_id)
+        if self._groups is not None and is_group(chat_id):
+            await _take(self._groups, chat_id)
         if self._global is not None:
             # Turns: without them, sleepers race for each new token and some starve.
             async with self._global_turns.turn(priority):
@@ -128,6 +152,15 @@ class SendGate:
             await asyncio.sleep(left)
 
 
+async def _take(limiter: WindowLimiter, key: Hashable) -> None:
+    """Sleep until `limiter` grants a token for `key` (try_acquire tells how long)."""
+    while True:
+        wait = limiter.try_acquire(key)
+        if not wait:
+            return
+        await asyncio.sleep(wait)
+
+
 class Deliverer:
     """Sends rendered parts through the gate with the right retry policy."""
 
@@ -139,15 +172,14 @@ class Deliverer:
         self.policy = policy
         self._on_blocked = on_blocked
 
-    async def send_once(
+    async def once(
         self,
         chat_id: str,
-        part: Part,
+        request: Callable[[], Awaitable[T]],
         on_wire: base.OnWire | None = None,
-        thread_id: str | None = None,
         priority: int = 0,
-    ) -> str:
-        """One attempt; the message id, or a DeliveryError subclass when Telegram refuses.
+    ) -> T:
+        """One rate-limited request to a chat; a DeliveryError subclass when Telegram refuses.
 
         `on_wire` runs after the rate-limit wait, right before the request: a message
         waiting for its turn is not "on the wire" yet.
@@ -155,11 +187,26 @@ class Deliverer:
         await self.gate.wait_turn(chat_id, priority)
         await base.go_on_wire(on_wire)
         try:
-            return await self._send(chat_id, part, thread_id)
+            return await request()
         except TelegramError as error:
             if isinstance(error, RetryAfter):
                 self.gate.pause(retry_after_seconds(error))
             raise delivery_error(error) from error
+
+    async def send_once(
+        self,
+        chat_id: str,
+        part: Part,
+        on_wire: base.OnWire | None = None,
+        thread_id: str | None = None,
+        photo: str | None = None,
+        priority: int = 0,
+    ) -> str:
+        """One attempt at one part (with `photo`, a file id, the part is its caption); the
+        message id. `priority` orders the wait for the global budget (replies first)."""
+        return await self.once(
+            chat_id, lambda: self._send(chat_id, part, thread_id, photo), on_wire, priority
+        )
 
     async def send_patiently(self, chat_id: str, part: Part, thread_id: str | None = None) -> bool:
         """Retry 429s, timeouts and 5xx; False (after logging) when it could not be sent."""
@@ -199,7 +246,19 @@ class Deliverer:
         )
         return False
 
-    async def _send(self, chat_id: str, part: Part, thread_id: str | None) -> str:
+    async def _send(
+        self, chat_id: str, part: Part, thread_id: str | None, photo: str | None = None
+    ) -> str:
+        if photo:
+            sent = await self.bot.send_photo(
+                chat_id,
+                photo,
+                caption=part.html or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.keyboard,
+                message_thread_id=int(thread_id) if thread_id else None,
+            )
+            return str(sent.message_id)
         message = await self.bot.send_message(
             chat_id,
             part.html,

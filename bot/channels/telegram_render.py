@@ -18,6 +18,8 @@ from bot.messages import Button, Link, Reply
 # https://core.telegram.org/bots/api#sendmessage: 1-4096 characters after entity parsing.
 # Telegram counts UTF-16 code units, so an emoji outside the BMP counts twice: we do too.
 MAX_MESSAGE_CHARS = 4096
+# https://core.telegram.org/bots/api#sendphoto: a caption is 0-1024 characters.
+MAX_CAPTION_CHARS = 1024
 # https://core.telegram.org/bots/api#inlinekeyboardbutton: callback_data is 1-64 bytes.
 MAX_CALLBACK_BYTES = 64
 # Marks a hashed payload; core payloads are `namespace:...`, so they never start with it.
@@ -50,10 +52,20 @@ def render(reply: Reply, limit: int = MAX_MESSAGE_CHARS) -> list[Part]:
     ]
 
 
+def render_with_photo(reply: Reply) -> list[Part]:
+    """The parts of a reply with a picture: the first is the picture's caption (empty when
+    the text is too long for one; the text then follows in messages of its own)."""
+    parts = render(reply, MAX_CAPTION_CHARS)
+    if len(parts) == 1:
+        return parts
+    return [Part("", None), *render(reply)]
+
+
 def link_html(link: Link) -> str:
-    """<a href="...">label</a>, or the escaped label and URL when the URL is not http(s)."""
+    """<a href="...">label</a>, or the escaped label and URL when the URL is not http(s)
+    (or the label alone: a first-hand source has no URL)."""
     if not link.url.startswith(("https://", "http://")):
-        return escape(f"{link.label} {link.url}")
+        return escape(f"{link.label} {link.url}".rstrip())
     return f'<a href="{html.escape(link.url, quote=True)}">{escape(link.label)}</a>'
 
 

@@ -81,7 +81,8 @@ async def _token_set(args: argparse.Namespace, settings: Settings) -> int:
     now = SystemClock().now()
     grant = TokenGrant(access, refresh, timedelta(seconds=args.expires_in))
     pair = TokenPair.from_grant(grant, now)
-    async with database(settings) as db:
+    # A setup step, like importing the sessions: it may create the database.
+    async with database(settings, create=True) as db:
         await zalo.save_tokens(db, app_id, record_of(StoredTokens(pair)), now)
         await db.commit()
     print(

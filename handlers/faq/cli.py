@@ -29,6 +29,8 @@ def register(subparsers: Any) -> None:
     ask.set_defaults(func=_ask)
     faq = subparsers.add_parser("faq", help="knowledge-base tools")
     faq_sub = faq.add_subparsers(dest="faq_command", required=True)
+    # Other features add `faq` verbs here: subparsers.choices["faq"].get_default("verbs").
+    faq.set_defaults(verbs=faq_sub)
     check = faq_sub.add_parser("check", help="validate the knowledge-base files")
     check.add_argument(
         "--stale",
@@ -143,4 +145,8 @@ async def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
         for row in sample[1:4]:
             print(f"       · {row.text}")
         print(f"       closest entry: {best.best_faq_id or '-'} (score {best.best_score:.0f})")
+        answered = sorted({row.ticket_id for row in sample if row.ticket_id is not None})
+        if answered:
+            numbers = ", ".join(f"#{ticket_id}" for ticket_id in answered)
+            print(f"       answered by volunteers: ticket {numbers} (`tickets show ID`)")
     return 0

@@ -120,6 +120,7 @@ async def answer_question(turn: Turn) -> list[Reply]:
     situation = situation_of(turn)
     result = turn.app.matcher.match(turn.text, situation)
     if result.action in ("suggest", "fallback"):
+        turn.unanswered = True  # other features may notice (Router.after_turn)
         await _record_unanswered(turn, result)
     return [reply_for(result, situation)]
 

@@ -93,7 +93,7 @@ async def import_file(
         print(f"{len(error.problems)} problem(s); nothing imported", file=sys.stderr)
         return 1
     # Explicit commit/rollback: a refused import or a dry run leaves the database untouched.
-    async with database(settings) as db:
+    async with database(settings, create=True) as db:
         if if_empty and await db.scalar(select(func.count()).select_from(HelpSession)):
             print(f"sessions already present; {path} not imported", file=out)
             return 0
