@@ -26,6 +26,18 @@ def describe(database_url: str) -> str:
     return f"{url.get_backend_name()} {url.host}:{url.port or ''}/{url.database}"
 
 
+def _must_exist(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(url.database or "")
+    if not path.exists():
+        raise NoDatabase(
+            f"no database at {path.resolve()}: start the bot once (scripts/run), or set "
+            "DATABASE_URL to the database to use"
+        )
+
+
 @asynccontextmanager
 async def database(settings: Settings, *, create: bool = False) -> AsyncIterator[AsyncSession]:
     """A session on the configured database, schema brought up to date first.
@@ -33,14 +45,8 @@ async def database(settings: Settings, *, create: bool = False) -> AsyncIterator
     Says which database it uses, and refuses to create a new SQLite file unless `create`:
     a report run in the wrong folder must not answer "0 sign-ups" from an empty new file.
     """
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and not create:
-        path = Path(url.database or "")
-        if url.database not in (None, "", ":memory:") and not path.exists():
-            raise NoDatabase(
-                f"no database at {path.resolve()}: start the bot once (scripts/run), or set "
-                "DATABASE_URL to the database to use"
-            )
+    if not create:
+        _must_exist(settings.database_url)
     print(f"database: {describe(settings.database_url)}", file=sys.stderr)
     engine = create_engine(settings.database_url, settings.database_schema)
     try:
