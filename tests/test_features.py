@@ -101,3 +101,10 @@ async def test_the_example_features_command_and_job_run(
 def test_the_example_features_cli_verb(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["hello"], product=PRODUCT) == 0
     assert "hello from the example feature" in capsys.readouterr().out
+
+
+def test_the_knowledge_base_knows_the_features_the_product_has() -> None:
+    """`faq check` accepts exactly the bot features that exist (entries declare them)."""
+    from faq.kb import KNOWN_FEATURES
+
+    assert set(KNOWN_FEATURES) <= {feature.name for feature in FEATURES}

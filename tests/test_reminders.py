@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -199,3 +200,27 @@ async def test_queued_in_the_evening_and_not_sent_by_the_quiet_hours_is_skipped(
     async with app.open_db() as db:
         [row] = (await db.execute(select(OutboxMessage))).scalars().all()
     assert (row.status, row.last_error) == ("skipped", "too late: its day is over")
+
+
+async def test_subscribe_and_stop_on_the_web_chat(
+    web_client: Any, app: AppContext, clock: ManualClock
+) -> None:
+    async def chat(**body: object) -> dict[str, Any]:
+        response = await web_client.post("/api/chat", json=body)
+        assert response.status == 200
+        return dict(await response.json())
+
+    first = await chat(text="nhắc tôi")
+    session = first["session"]
+    offer = [b["payload"] for r in first["replies"] for b in r["buttons"]]
+    assert "reminders:slot:evening" in offer
+    done = await chat(session=session, payload="reminders:slot:evening")
+    assert "Đã đăng ký nhận nhắc lịch" in " ".join(r["text"] for r in done["replies"])
+    clock.set(vn(4, 19, 5))  # the evening before 5/10
+    await queue_due_reminders(app)
+    await OutboxSender(app).send_due()
+    updates = await (await web_client.get("/api/updates", params={"session": session})).json()
+    [reminder] = updates["replies"]
+    assert reminder["text"].startswith("🔔 Ngày 05/10")
+    stopped = await chat(session=session, payload="reminders:stop")
+    assert "Đã dừng nhắc lịch" in " ".join(r["text"] for r in stopped["replies"])
