@@ -6,7 +6,7 @@ import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import AppContext
@@ -21,6 +21,7 @@ from bot.turn import Turn
 from storage import inbox
 from storage.conversations import conversation_data, find_conversation, load_conversation
 from storage.dedupe import claim_update
+from storage.models import Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -121,15 +122,15 @@ class Dispatcher:
             stored = copy.deepcopy(row.data or {})
             last_buttons = stored.pop(_LAST_BUTTONS, [])
             state = ConversationState(row.flow, row.step, stored)
-            row.blocked_at = None  # they wrote to us, so they can be reached again
+            if row.blocked_at is not None:
+                row.blocked_at = None  # they wrote to us, so they can be reached again
             turn = Turn(self.app, db, _press_numbered_button(incoming, last_buttons), state, now)
             notes = await self._expire_idle_flow(turn, row.updated_at)
             replies = await self._route(turn)
             if turn.erase_conversation:
                 await db.delete(row)
             else:
-                row.flow, row.step, row.updated_at = state.flow, state.step, now
-                row.data = _remember_buttons(state.data, replies, last_buttons)
+                _save(row, state, _remember_buttons(state.data, replies, last_buttons), now)
             if incoming.inbox_id is not None:
                 await inbox.mark_answered(db, incoming.inbox_id, _as_dicts(notes + replies))
         if turn.queued_outbox:
@@ -177,6 +178,19 @@ def _remember_buttons(
     if shown or (previous and not replies):
         return {**data, _LAST_BUTTONS: shown or previous}
     return dict(data)
+
+
+# The last-seen time is kept to the minute: a turn that changes nothing else writes nothing.
+SEEN_PRECISION = timedelta(minutes=1)
+
+
+def _save(row: Conversation, state: ConversationState, data: dict[str, Any], now: datetime) -> None:
+    """Write the state back only where it changed (most turns only read it)."""
+    if (row.flow, row.step, row.data) != (state.flow, state.step, data):
+        row.flow, row.step, row.data = state.flow, state.step, data
+        row.updated_at = now
+    elif row.updated_at < now - SEEN_PRECISION:
+        row.updated_at = now
 
 
 def _as_dicts(replies: list[Reply]) -> list[dict[str, Any]]:

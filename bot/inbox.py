@@ -13,6 +13,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.batching import GroupCommit
 from bot.context import AppContext
 from bot.messages import Reply, clean_json
 from storage import inbox as store
@@ -37,20 +40,34 @@ class Inbox:
         self.app = app
         self.channel = channel
         self.resent_after_restart = 0
+        # Updates arriving together (webhook calls, finished turns) share one transaction.
+        self._storing = GroupCommit(app, self._store_batch)
+        self._finishing = GroupCommit(app, self._done_batch)
 
     async def store(self, updates: Sequence[Received]) -> list[int | None]:
-        """Persist updates in one transaction; the inbox id of each (None: a re-delivery).
+        """Persist updates; the inbox id of each (None: a re-delivery). Returns once they are
+        committed, together with those of concurrent callers.
 
         Strings are cleaned first (NUL, lone surrogates): PostgreSQL refuses them, and an
         update that cannot be stored cannot be acknowledged.
         """
         cleaned = [replace(update, payload=clean_json(update.payload)) for update in updates]
-        async with self.app.transaction() as db:
-            return await store.store(db, self.channel, cleaned, self.app.clock.now())
+        return await self._storing.submit(cleaned)
 
     async def done(self, inbox_id: int) -> None:
-        async with self.app.transaction() as db:
-            await store.mark_done(db, inbox_id, self.app.clock.now())
+        """The update's replies went out. Batched: if the process dies before this commits,
+        the replies are sent again after the restart (counted), never lost."""
+        await self._finishing.submit(inbox_id)
+
+    async def _store_batch(
+        self, db: AsyncSession, batches: Sequence[list[Received]]
+    ) -> list[list[int | None]]:
+        now = self.app.clock.now()
+        return [await store.store(db, self.channel, batch, now) for batch in batches]
+
+    async def _done_batch(self, db: AsyncSession, inbox_ids: Sequence[int]) -> list[None]:
+        await store.mark_done(db, inbox_ids, self.app.clock.now())
+        return [None] * len(inbox_ids)
 
     async def resume(self) -> Unfinished:
         """What the last run stored and did not finish, oldest first."""

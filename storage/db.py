@@ -35,7 +35,11 @@ def create_engine(database_url: str, schema: str | None = None) -> AsyncEngine:
         )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    # Every transaction ends in an explicit commit or rollback (AppContext.transaction, or a
+    # session's close), so the pool's own rollback on return is one thread hop for nothing.
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, hide_parameters=True, pool_reset_on_return=None
+    )
     _configure_sqlite(engine)
     return engine
 

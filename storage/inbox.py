@@ -70,12 +70,12 @@ async def mark_answered(db: AsyncSession, inbox_id: int, replies: list[dict[str,
     )
 
 
-async def mark_done(db: AsyncSession, inbox_id: int, now: datetime) -> None:
+async def mark_done(db: AsyncSession, inbox_ids: Sequence[int], now: datetime) -> None:
     """The replies went out (or there were none). What identifies the person (chat,
     message, replies) is dropped at once; the update id stays for dedupe until retention."""
     await db.execute(
         update(InboxUpdate)
-        .where(InboxUpdate.id == inbox_id)
+        .where(InboxUpdate.id.in_(list(inbox_ids)))
         .values(status=InboxStatus.DONE, done_at=now, chat_id=None, payload={}, replies=None)
     )
 
