@@ -13,6 +13,7 @@ from bot.commands import core, outbox_commands, zalo_commands
 from bot.commands.common import NoDatabase
 from bot.config import Settings
 from bot.features import Product, load_product
+from storage.db import SchemaOutOfDate
 
 # The core's own verbs; features add theirs (bot/features.py `Feature.cli`).
 COMMAND_MODULES = (core, outbox_commands, zalo_commands)
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None, product: Product | None = None) -> i
         result = args.func(args, settings)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
-    except NoDatabase as error:
+    except (NoDatabase, SchemaOutOfDate) as error:
         print(error, file=sys.stderr)
         return 1
     return int(result or 0)

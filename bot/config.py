@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # A half-filled form older than this is reset the next time the person writes.
     form_timeout_hours: int = 24
 
+    # Redis (e.g. redis://127.0.0.1:6379/0): with several workers, the send budgets, the web
+    # limits and Telegram's 429 pause are shared there. Empty: each process keeps its own.
+    redis_url: str | None = None
+
     # Outbox sender: how often it looks for due messages.
     outbox_poll_seconds: float = 1.0
     # How long a sender holds messages it took; after it, a dead sender's messages are

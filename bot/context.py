@@ -13,6 +13,7 @@ from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.features import Feature
+from bot.shared_budget import Budgets
 from faq.kb import KnowledgeBase, load_knowledge_base
 from faq.matcher import Matcher
 from storage import app_secrets
@@ -34,6 +35,8 @@ class AppContext:
     # The features this deployment runs, and the names of those it offers (bot/features.py).
     features: Sequence[Feature] = ()
     available_features: frozenset[str] = frozenset()
+    # Rate limits shared by every worker when Redis is configured (bot/shared_budget.py).
+    budgets: Budgets = field(default_factory=Budgets)
     # Key of `bot.privacy.person_key`, generated once and kept in the database (`load_secrets`).
     privacy_key: bytes = b""
     # Set after a transaction queued outbox messages, so the sender wakes up at once.
@@ -70,6 +73,7 @@ class AppContext:
         return (channel, user_id) in self.settings.admins()
 
     async def close(self) -> None:
+        await self.budgets.close()
         await self.engine.dispose()
 
 
@@ -97,6 +101,7 @@ def build_app_context(
         settings=settings,
         engine=engine,
         open_db=create_session_maker(engine),
+        budgets=Budgets.from_url(settings.redis_url),
         clock=clock or SystemClock(),
         knowledge=knowledge.base,
         matcher=knowledge.matcher,

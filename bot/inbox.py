@@ -9,6 +9,7 @@ only replies that were being sent at the crash may arrive twice (they are counte
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,9 @@ from storage.inbox import Received
 from storage.models import InboxStatus
 
 logger = logging.getLogger(__name__)
+
+ORDER_WAIT_SECONDS = 10.0
+ORDER_POLL_SECONDS = 0.02
 
 
 @dataclass
@@ -43,6 +47,9 @@ class Inbox:
         # Updates arriving together (webhook calls, finished turns) share one transaction.
         self._storing = GroupCommit(app, self._store_batch)
         self._finishing = GroupCommit(app, self._done_batch)
+        # Updates this process took and could not finish: they stay stored (handled again
+        # after a restart) but must not hold up the later updates of their chat.
+        self._failed_here: set[int] = set()
 
     async def store(self, updates: Sequence[Received]) -> list[int | None]:
         """Persist updates; the inbox id of each (None: a re-delivery). Returns once they are
@@ -59,6 +66,10 @@ class Inbox:
         the replies are sent again after the restart (counted), never lost."""
         await self._finishing.submit(inbox_id)
 
+    def failed(self, inbox_id: int) -> None:
+        """Handling the update raised: it stays stored for the next run."""
+        self._failed_here.add(inbox_id)
+
     async def _store_batch(
         self, db: AsyncSession, batches: Sequence[list[Received]]
     ) -> list[list[int | None]]:
@@ -68,6 +79,26 @@ class Inbox:
     async def _done_batch(self, db: AsyncSession, inbox_ids: Sequence[int]) -> list[None]:
         await store.mark_done(db, inbox_ids, self.app.clock.now())
         return [None] * len(inbox_ids)
+
+    async def wait_for_earlier(self, inbox_id: int, chat_id: str) -> None:
+        """With several workers, wait until this chat's earlier updates are handled (by
+        whichever worker took them), so one chat's updates are handled in arrival order.
+
+        One worker keeps that order with its own per-chat lock; this matters only when the
+        database is shared (PostgreSQL). A bound on the wait keeps a stuck earlier update
+        (its worker died: it is handled after the restart) from blocking the chat.
+        """
+        if self.app.engine.dialect.name == "sqlite":
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ORDER_WAIT_SECONDS
+        while loop.time() < deadline:
+            async with self.app.open_db() as db:
+                earlier = await store.earlier_unanswered(db, self.channel, chat_id, inbox_id)
+            if not set(earlier) - self._failed_here:
+                return
+            await asyncio.sleep(ORDER_POLL_SECONDS)
+        logger.warning("%s: handling an update before an earlier one of its chat", self.channel)
 
     async def resume(self) -> Unfinished:
         """What the last run stored and did not finish, oldest first."""

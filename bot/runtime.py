@@ -10,6 +10,7 @@ import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -26,7 +27,8 @@ from bot.outbox import OutboxSender, wait_for_either
 from bot.retention import enforce_retention
 from bot.routing import Flow, Router
 from bot.webserver import bound_port, build_web_app, start_web
-from storage.db import upgrade_schema
+from storage import jobs
+from storage.db import migrates_itself, require_current_schema, upgrade_schema
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +64,20 @@ async def prepare(
     clock: Clock | None = None,
     knowledge: Knowledge | None = None,
     product: Product | None = None,
+    *,
+    migrate: bool = True,
 ) -> tuple[AppContext, Dispatcher]:
-    """Build the context, upgrade the schema, and wire the product's features in."""
+    """Build the context, bring the schema up to date (or, without `migrate`, refuse an old
+    one), and wire the product's features in."""
     product = product or load_product()
     app = build_app_context(settings, clock, knowledge)
     app.features = product.features
     app.available_features = product.available(settings)
-    await upgrade_schema(app.engine)
+    try:
+        await (upgrade_schema(app.engine) if migrate else require_current_schema(app.engine))
+    except BaseException:
+        await app.close()
+        raise
     await app.load_secrets()
     return app, Dispatcher(app, router_for(product.features), product.texts)
 
@@ -83,9 +92,10 @@ async def running(
     knowledge: Knowledge | None = None,
     product: Product | None = None,
     zalo_tuning: ZaloTuning | None = None,
+    migrate: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Run the whole bot inside the `async with` block (every configured channel)."""
-    app, dispatcher = await prepare(settings, clock, knowledge, product)
+    app, dispatcher = await prepare(settings, clock, knowledge, product, migrate=migrate)
     runtime = Runtime(app, dispatcher, asyncio.Event())
     channels, mounts = build_channels(
         app, dispatcher, ChannelTuning(telegram=telegram_tuning, zalo=zalo_tuning)
@@ -103,7 +113,9 @@ async def running(
         runtime.tasks.append(asyncio.create_task(sender.run(runtime.stop), name="outbox"))
         for job in _jobs(app, dispatcher):
             runtime.tasks.append(
-                asyncio.create_task(_every(job, app, runtime.stop), name=f"job:{job.name}")
+                asyncio.create_task(
+                    _every(job, app, runtime.stop, sender.owner), name=f"job:{job.name}"
+                )
             )
         yield runtime
     finally:
@@ -124,7 +136,11 @@ async def serve_forever(settings: Settings, product: Product | None = None) -> N
     _raise_file_limit()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(AcceptErrorThrottle())
-    async with running(settings, product=product) as runtime:
+    # The embedded SQLite bot migrates itself; on PostgreSQL other workers may share the
+    # database, so upgrading is a deploy step (`db upgrade`) and a worker refuses an old schema.
+    async with running(
+        settings, product=product, migrate=migrates_itself(settings.database_url)
+    ) as runtime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop.set)
         logger.info(
@@ -173,13 +189,33 @@ async def _start_features(app: AppContext) -> None:
             logger.exception("start-up of feature %s failed", feature.name)
 
 
-async def _every(job: Job, app: AppContext, stop: asyncio.Event) -> None:
-    """Run `job` every `job.every` seconds, or earlier when woken (`AppContext.wake`)."""
+async def _every(job: Job, app: AppContext, stop: asyncio.Event, owner: str) -> None:
+    """Run `job` every `job.every` seconds, or earlier when woken (`AppContext.wake`).
+
+    A period's run is claimed in the database first, so with several workers the job runs
+    once per period, on whichever worker claims it; a wake-up (work a turn just created in
+    this worker) runs at once, whatever the period.
+    """
     wakeup = app.job_wakeups.setdefault(job.name, asyncio.Event())
+    woken = False
     while not stop.is_set():
         wakeup.clear()  # before the run, so a wake-up during it is not lost
         try:
-            await job.run(app)
+            if woken or await _claim(app, job, owner):
+                await job.run(app)
         except Exception:
             logger.exception("periodic job %s failed", job.name)
-        await wait_for_either(stop, wakeup, job.every)
+        woken = await _woken_within(stop, wakeup, job.every)
+
+
+async def _claim(app: AppContext, job: Job, owner: str) -> bool:
+    async with app.transaction() as db:
+        return await jobs.claim_period(
+            db, job.name, owner, app.clock.now(), timedelta(seconds=job.every)
+        )
+
+
+async def _woken_within(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> bool:
+    """Wait for the next period; True when woken early (not stopping, not the timer)."""
+    await wait_for_either(stop, wakeup, seconds)
+    return wakeup.is_set() and not stop.is_set()

@@ -16,8 +16,14 @@ from storage.sql import insert_ignoring_conflicts, rowcount
 async def load_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> Conversation:
-    """Return the conversation row, creating it on first contact (safe under races)."""
-    found = await find_conversation(session, channel, chat_id)
+    """The conversation row, created on first contact (safe under races), and locked until
+    the transaction ends.
+
+    The lock is what keeps one conversation's updates one at a time across worker processes
+    (PostgreSQL: SELECT ... FOR UPDATE, no extra round trip; SQLite has one writer at a time
+    and one process). A second worker's turn of the same chat waits here for the first.
+    """
+    found = await find_conversation(session, channel, chat_id, lock=True)
     if found is not None:
         return found
     await session.execute(
@@ -25,18 +31,21 @@ async def load_conversation(
             channel=channel, chat_id=chat_id, data={}, created_at=now, updated_at=now
         )
     )
-    found = await find_conversation(session, channel, chat_id)
+    found = await find_conversation(session, channel, chat_id, lock=True)
     assert found is not None
     return found
 
 
 async def find_conversation(
-    session: AsyncSession, channel: str, chat_id: str
+    session: AsyncSession, channel: str, chat_id: str, *, lock: bool = False
 ) -> Conversation | None:
     """The conversation row, or None: nothing is created."""
     query = select(Conversation).where(
         Conversation.channel == channel, Conversation.chat_id == chat_id
     )
+    if lock:
+        # Another turn may have changed it while we waited: read it as it is now.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -98,3 +99,32 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_read)
+
+
+def head_revision() -> str:
+    """The revision this version of the code needs."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+class SchemaOutOfDate(Exception):
+    """The database is not at the revision this code needs, and this process must not
+    migrate it (other workers may be using it)."""
+
+
+async def require_current_schema(engine: AsyncEngine) -> None:
+    """Raise SchemaOutOfDate with what to do, unless the schema is at head."""
+    found, needed = await current_revision(engine), head_revision()
+    if found != needed:
+        raise SchemaOutOfDate(
+            f"the database schema is at revision {found or 'none (empty database)'} and this "
+            f"version needs {needed}: run `python -m bot db upgrade` once (a deploy step), "
+            "then start the workers"
+        )
+
+
+def migrates_itself(database_url: str) -> bool:
+    """SQLite is one process's own database: it may upgrade its schema at start-up. A
+    server database may be shared by workers: only `db upgrade` changes its schema."""
+    return make_url(database_url).get_backend_name() == "sqlite"

@@ -94,3 +94,21 @@ async def delete_done_before(db: AsyncSession, cutoff: datetime) -> int:
         )
     )
     return rowcount(result)
+
+
+async def earlier_unanswered(
+    db: AsyncSession, channel: str, chat_id: str, inbox_id: int
+) -> list[int]:
+    """Ids of this chat's updates that arrived before `inbox_id` and are still unhandled."""
+    found = await db.scalars(
+        select(InboxUpdate.id)
+        .where(
+            InboxUpdate.channel == channel,
+            InboxUpdate.chat_id == chat_id,
+            InboxUpdate.id < inbox_id,
+            InboxUpdate.status == InboxStatus.RECEIVED,
+        )
+        .order_by(InboxUpdate.id)
+        .limit(100)
+    )
+    return list(found)

@@ -498,3 +498,14 @@ class FaqDraft(Base):
     # Once approved: the entry written and its topic.
     faq_id: Mapped[str | None] = mapped_column(String(100), default=None)
     topic: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class JobRun(Base):
+    """When a periodic job last ran, so that with several workers it runs once per period."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Which worker took the last period (host:pid:random, as the outbox's lease owners).
+    owner: Mapped[str] = mapped_column(String(64))

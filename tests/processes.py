@@ -28,9 +28,30 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
         self.port = 0
         self._log_offset = 0
+        self._upgraded = False
+
+    async def upgrade(self) -> None:
+        """`python -m bot db upgrade`, the deploy step before workers start on PostgreSQL."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "db",
+            "upgrade",
+            cwd=ROOT,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await process.communicate()
+        assert process.returncode == 0, output.decode("utf-8", "replace")
+        self._upgraded = True
 
     async def start(self, within: float = 30.0) -> int:
-        """Start and wait until the web server listens; returns its port."""
+        """Upgrade the schema the first time, start, and wait until the web server listens;
+        returns its port."""
+        if not self._upgraded:
+            await self.upgrade()
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         try:

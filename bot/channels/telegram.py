@@ -111,6 +111,7 @@ class TelegramChannel:
             settings.telegram_chat_rate_per_second,
             settings.telegram_group_rate_per_minute,
             self.tuning.group_window_seconds,
+            app.budgets,
         )
         self.delivery = Deliverer(self.bot, gate, self._mark_blocked, self.tuning.retry)
         self.desk = TelegramDesk(self.bot, self.delivery)
@@ -303,9 +304,11 @@ class TelegramChannel:
             # The first await of the task: tasks start in update order, and the FIFO lock
             # keeps that order per chat for the handling *and* the sending.
             async with self._chat_locks.hold(incoming.chat_id):
+                await self.inbox.wait_for_earlier(inbox_id, incoming.chat_id)
                 await self._handle(incoming, query)
                 await self.inbox.done(inbox_id)
         except Exception:
+            self.inbox.failed(inbox_id)
             logger.exception("telegram: update %s failed", update.update_id)
         finally:
             if release_slot:

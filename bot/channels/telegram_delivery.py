@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -32,7 +32,7 @@ from bot.channels import base
 from bot.channels.base import RetryPolicy as RetryPolicy
 from bot.channels.telegram_render import Part
 from bot.privacy import mask_id
-from bot.ratelimit import RateLimiter, WindowLimiter
+from bot.shared_budget import Budgets
 from bot.turns import PriorityTurns
 
 logger = logging.getLogger(__name__)
@@ -106,15 +106,24 @@ class SendGate:
         per_chat_per_second: float,
         per_group: int = 0,
         group_window_seconds: float = 60.0,
+        budgets: Budgets | None = None,
     ) -> None:
+        # With Redis configured (bot/shared_budget.py) the limits and the 429 pause are
+        # shared by every worker; otherwise they live in this process.
+        self._budgets = budgets or Budgets()
+        make = self._budgets
         # No burst overall, and a little headroom: Telegram counts what arrives in a second,
         # and requests spaced evenly here arrive a few milliseconds early or late.
-        self._global = RateLimiter(per_second * GLOBAL_HEADROOM, 1) if per_second > 0 else None
+        self._global = (
+            make.bucket("telegram:all", per_second * GLOBAL_HEADROOM, 1) if per_second > 0 else None
+        )
         self._chats = (
-            RateLimiter(per_chat_per_second, CHAT_BURST) if per_chat_per_second > 0 else None
+            make.bucket("telegram:chat", per_chat_per_second, CHAT_BURST)
+            if per_chat_per_second > 0
+            else None
         )
         self._groups = (
-            WindowLimiter(per_group, group_window_seconds * GROUP_WINDOW_MARGIN)
+            make.window("telegram:group", per_group, group_window_seconds * GROUP_WINDOW_MARGIN)
             if per_group > 0
             else None
         )
@@ -123,42 +132,37 @@ class SendGate:
 
     @property
     def paused(self) -> bool:
+        """Whether this process knows of a pause (the typing indicator asks)."""
         return time.monotonic() < self._paused_until
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        await self._budgets.pause("telegram", seconds)
 
     async def wait_turn(self, chat_id: str, priority: int = 0) -> None:
         """Sleep until this chat, and the bot as a whole, may send one more message; the
         lowest `priority` number gets the next global token (replies before broadcasts)."""
         await self._wait_pause()
-        # The chat token first: a refused try_acquire takes nothing, so waiting on the
-        # global bucket afterwards does not cost the chat a second token.
+        # The chat token first: a refused acquire takes nothing, so waiting on the global
+        # bucket afterwards does not cost the chat a second token.
         if self._chats is not None:
             await self._chats.wait(chat_id)
         if self._groups is not None and is_group(chat_id):
-            await _take(self._groups, chat_id)
+            await self._groups.wait(chat_id)
         if self._global is not None:
             # Turns: without them, sleepers race for each new token and some starve.
             async with self._global_turns.turn(priority):
-                await self._global.wait(None)
+                await self._global.wait("all")
         await self._wait_pause()
 
     async def _wait_pause(self) -> None:
-        while True:  # another 429 may extend the pause while we sleep
-            left = self._paused_until - time.monotonic()
+        while True:  # another 429 (here or in another worker) may extend the pause
+            left = max(
+                self._paused_until - time.monotonic(), await self._budgets.paused_for("telegram")
+            )
             if left <= 0:
                 return
             await asyncio.sleep(left)
-
-
-async def _take(limiter: WindowLimiter, key: Hashable) -> None:
-    """Sleep until `limiter` grants a token for `key` (try_acquire tells how long)."""
-    while True:
-        wait = limiter.try_acquire(key)
-        if not wait:
-            return
-        await asyncio.sleep(wait)
 
 
 class Deliverer:
@@ -190,7 +194,7 @@ class Deliverer:
             return await request()
         except TelegramError as error:
             if isinstance(error, RetryAfter):
-                self.gate.pause(retry_after_seconds(error))
+                await self.gate.pause(retry_after_seconds(error))
             raise delivery_error(error) from error
 
     async def send_once(
@@ -218,7 +222,7 @@ class Deliverer:
                 return True
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)
-                self.gate.pause(seconds)
+                await self.gate.pause(seconds)
                 logger.warning("telegram: 429, pausing all sends %.1fs %s", seconds, where)
                 if seconds > self.policy.max_retry_after:
                     break

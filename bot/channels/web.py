@@ -24,7 +24,6 @@ from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
 from bot.privacy import mask_id
-from bot.ratelimit import RateLimiter
 from bot.webserver import BodyError, read_json_object
 from storage import web_mailbox
 from storage.conversations import conversation_exists
@@ -58,15 +57,25 @@ class WebChatChannel:
         self.app = app
         self.dispatcher = dispatcher
         settings = app.settings
-        self._per_chat = RateLimiter(settings.web_rate_per_minute / 60, settings.web_rate_burst)
-        self._per_client = RateLimiter(
-            settings.web_rate_per_client_per_minute / 60, settings.web_rate_client_burst
+        # Shared by every worker when Redis is configured (bot/shared_budget.py).
+        budgets = app.budgets
+        self._per_chat = budgets.bucket(
+            "web:chat", settings.web_rate_per_minute / 60, settings.web_rate_burst
         )
-        self._new_chats = RateLimiter(
-            settings.web_new_chats_per_client_per_hour / 3600, settings.web_new_chats_burst
+        self._per_client = budgets.bucket(
+            "web:client",
+            settings.web_rate_per_client_per_minute / 60,
+            settings.web_rate_client_burst,
+        )
+        self._new_chats = budgets.bucket(
+            "web:new",
+            settings.web_new_chats_per_client_per_hour / 3600,
+            settings.web_new_chats_burst,
         )
         global_rate = settings.web_rate_global_per_second
-        self._global = RateLimiter(global_rate, global_rate) if global_rate > 0 else None
+        self._global = (
+            budgets.bucket("web:all", global_rate, global_rate) if global_rate > 0 else None
+        )
         self._trusted_proxies = _networks(settings.web_trusted_proxies)
         self.streams = MailboxStreams(
             app,
@@ -111,7 +120,7 @@ class WebChatChannel:
 
     async def _chat(self, request: web.Request) -> web.Response:
         client = self.client_address(request)
-        wait = self._admit(client)
+        wait = await self._admit(client)
         if wait:
             return _rate_limited(wait, self.dispatcher.texts.slow_down)
         try:
@@ -133,7 +142,7 @@ class WebChatChannel:
         web_chat_id = await self._known_or_new(given, client)
         if web_chat_id is None:
             return _rate_limited(60, self.dispatcher.texts.slow_down)
-        wait = self._per_chat.try_acquire(web_chat_id)
+        wait = await self._per_chat.acquire(web_chat_id)
         if wait:
             return _rate_limited(wait, self.dispatcher.texts.slow_down)
         text, payload, message_id = incoming_fields
@@ -151,7 +160,7 @@ class WebChatChannel:
         )
 
     async def _updates(self, request: web.Request) -> web.Response:
-        wait = self._admit(self.client_address(request))
+        wait = await self._admit(self.client_address(request))
         if wait:
             return _rate_limited(wait, self.dispatcher.texts.slow_down)
         try:
@@ -166,7 +175,7 @@ class WebChatChannel:
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-Sent Events of this page's mailbox (bot/channels/web_events.py)."""
-        wait = self._admit(self.client_address(request))
+        wait = await self._admit(self.client_address(request))
         if wait:
             return _rate_limited(wait, self.dispatcher.texts.slow_down)
         try:
@@ -189,13 +198,13 @@ class WebChatChannel:
                 return address
         return peer
 
-    def _admit(self, client: str) -> float:
+    async def _admit(self, client: str) -> float:
         """0 when the server and this client may send one more request, else seconds to wait."""
         if self._global is not None:
-            wait = self._global.try_acquire(None)
+            wait = await self._global.acquire("all")
             if wait:
                 return wait
-        return self._per_client.try_acquire(client)
+        return await self._per_client.acquire(client)
 
     async def _known_or_new(self, given: str | None, client: str) -> str | None:
         """The id if this server issued it (its conversation exists), else a fresh one;
@@ -205,7 +214,7 @@ class WebChatChannel:
                 if await conversation_exists(db, self.name, given):
                     return given
             logger.info("web chat: unknown id %s replaced by a new one", mask_id(given))
-        if self._new_chats.try_acquire(client):
+        if await self._new_chats.acquire(client):
             return None
         return new_web_chat_id()
 

@@ -11,7 +11,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from storage.db import create_engine, create_session_maker, upgrade_schema
+from storage.db import (
+    create_engine,
+    create_session_maker,
+    migrates_itself,
+    require_current_schema,
+    upgrade_schema,
+)
 
 
 class NoDatabase(Exception):
@@ -50,7 +56,10 @@ async def database(settings: Settings, *, create: bool = False) -> AsyncIterator
     print(f"database: {describe(settings.database_url)}", file=sys.stderr)
     engine = create_engine(settings.database_url, settings.database_schema)
     try:
-        await upgrade_schema(engine)
+        if migrates_itself(settings.database_url):
+            await upgrade_schema(engine)
+        else:
+            await require_current_schema(engine)
         async with create_session_maker(engine)() as db:
             yield db
     finally:

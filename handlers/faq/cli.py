@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.channels.console import render
 from bot.clock import VN_TZ
+from bot.commands.common import database
 from bot.config import Settings
 from faq.answers import Situation, answer_for
 from faq.grouping import group_similar
@@ -17,7 +18,6 @@ from faq.kb import KNOWN_FEATURES, check_knowledge_base, load_knowledge_base, st
 from faq.matcher import Matcher, MatchResult
 from handlers.faq.replies import reply_for, situation_now
 from storage import unanswered
-from storage.db import create_engine, create_session_maker, upgrade_schema
 
 
 def register(subparsers: Any) -> None:
@@ -126,13 +126,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
-    engine = create_engine(settings.database_url, settings.database_schema)
-    try:
-        await upgrade_schema(engine)
-        async with create_session_maker(engine)() as db:
-            rows = list(await unanswered.list_since(db))
-    finally:
-        await engine.dispose()
+    async with database(settings) as db:
+        rows = list(await unanswered.list_since(db))
     if not rows:
         print("no unanswered questions stored")
         return 0

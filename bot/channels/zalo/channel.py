@@ -31,7 +31,6 @@ from bot.inbox import Inbox
 from bot.locks import KeyedLocks
 from bot.messages import Incoming, Reply
 from bot.privacy import mask_id
-from bot.ratelimit import RateLimiter
 from bot.tasks import TrackedTasks
 from storage.conversations import mark_blocked
 from storage.dedupe import storable_key
@@ -93,7 +92,9 @@ class ZaloChannel(ABC, Generic[Part]):
         self.tuning = tuning or ZaloTuning()
         # Every send of this process waits its turn (0: no pacing).
         rate = rate_per_second
-        self._pace = RateLimiter(rate, max(rate, 1.0)) if rate > 0 else None
+        self._pace = (
+            app.budgets.bucket(f"{self.name}:all", rate, max(rate, 1.0)) if rate > 0 else None
+        )
         self.inbox = Inbox(app, self.name)
         self._tasks = TrackedTasks(self.name)
         self._chat_locks = KeyedLocks()
@@ -177,10 +178,12 @@ class ZaloChannel(ABC, Generic[Part]):
                 return
             # Tasks start in arrival order and the lock is FIFO: each chat keeps its order.
             async with self._chat_locks.hold(incoming.chat_id):
+                await self.inbox.wait_for_earlier(inbox_id, incoming.chat_id)
                 replies = await self.dispatcher.handle(await self._pressed(incoming))
                 await self._send_replies(incoming.chat_id, replies)
                 await self.inbox.done(inbox_id)
         except Exception:
+            self.inbox.failed(inbox_id)
             logger.exception("%s: stored event %d failed", self.name, inbox_id)
 
     async def _pressed(self, incoming: Incoming) -> Incoming:
@@ -266,7 +269,7 @@ class ZaloChannel(ABC, Generic[Part]):
 
     async def _wait_turn(self) -> None:
         if self._pace is not None:
-            await self._pace.wait(None)
+            await self._pace.wait("all")
 
 
 def _incoming(channel: str, event: InboundEvent, inbox_id: int) -> Incoming | None:
