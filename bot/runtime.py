@@ -33,6 +33,8 @@ from storage.db import migrates_itself, require_current_schema, upgrade_schema
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3600
+# At a stop, how long the outbox sender and the jobs may take to end their current step.
+STOP_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -93,6 +95,7 @@ async def running(
     product: Product | None = None,
     zalo_tuning: ZaloTuning | None = None,
     migrate: bool = True,
+    reuse_port: bool = False,
 ) -> AsyncIterator[Runtime]:
     """Run the whole bot inside the `async with` block (every configured channel)."""
     app, dispatcher = await prepare(settings, clock, knowledge, product, migrate=migrate)
@@ -106,7 +109,9 @@ async def running(
         for channel in app.channels.values():
             await channel.start()
         if serve_web:
-            runtime.web_runner = await start_web(app, build_web_app(app, mounts))
+            runtime.web_runner = await start_web(
+                app, build_web_app(app, mounts), reuse_port=reuse_port
+            )
         await _start_features(app)
         sender = OutboxSender(app)
         await sender.recover()
@@ -117,13 +122,13 @@ async def running(
                     _every(job, app, runtime.stop, sender.owner), name=f"job:{job.name}"
                 )
             )
+        app.ready = True
         yield runtime
     finally:
+        app.ready = False
         runtime.stop.set()
         app.outbox_wakeup.set()
-        for task in runtime.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await _finish_tasks(runtime.tasks, STOP_GRACE_SECONDS)
         if runtime.web_runner is not None:
             await runtime.web_runner.cleanup()
         for channel in app.channels.values():
@@ -131,15 +136,36 @@ async def running(
         await app.close()
 
 
-async def serve_forever(settings: Settings, product: Product | None = None) -> None:
-    """`python -m bot run`: serve until SIGINT or SIGTERM."""
+async def _finish_tasks(tasks: Sequence[asyncio.Task[None]], grace_seconds: float) -> None:
+    """Let the sender and the jobs end their current step; cancel what is still running after
+    the grace (its work is in the database and is picked up again at the next start), so a
+    stuck job cannot keep the channels and the database from closing."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+    for task in pending:
+        task.cancel()
+    if pending:
+        names = ", ".join(sorted(task.get_name() for task in pending))
+        logger.warning("stopping: cancelled %s after %.0fs", names, grace_seconds)
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def serve_forever(
+    settings: Settings, product: Product | None = None, *, reuse_port: bool = False
+) -> None:
+    """`python -m bot run`: serve until SIGINT or SIGTERM (`reuse_port`: one of several
+    workers sharing the port)."""
     _raise_file_limit()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(AcceptErrorThrottle())
     # The embedded SQLite bot migrates itself; on PostgreSQL other workers may share the
     # database, so upgrading is a deploy step (`db upgrade`) and a worker refuses an old schema.
     async with running(
-        settings, product=product, migrate=migrates_itself(settings.database_url)
+        settings,
+        product=product,
+        migrate=migrates_itself(settings.database_url),
+        reuse_port=reuse_port,
     ) as runtime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop.set)

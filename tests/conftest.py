@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -70,10 +71,23 @@ async def _pg_execute(sql: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def settings(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Settings]:
     """Settings for a fresh, empty database of each kind."""
-    base = {"_env_file": None, "web_port": 0, "admin_ids": "900001"}
+    base: dict[str, object] = {"_env_file": None, "web_port": 0, "admin_ids": "900001"}
     if request.param == "sqlite":
         yield Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/bot.db", **base)  # type: ignore[arg-type]
         return
+    async with _postgres(base) as postgres:
+        yield postgres
+
+
+@pytest.fixture
+async def postgres_settings() -> AsyncIterator[Settings]:
+    """Settings for a fresh, empty PostgreSQL schema (tests of several worker processes)."""
+    async with _postgres({"_env_file": None, "web_port": 0, "admin_ids": "900001"}) as postgres:
+        yield postgres
+
+
+@contextlib.asynccontextmanager
+async def _postgres(base: dict[str, object]) -> AsyncIterator[Settings]:
     reason = postgres_unavailable()
     if reason is not None:
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {reason}")
