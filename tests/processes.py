@@ -108,8 +108,8 @@ class BotProcess:
         return self.log_path.read_text("utf-8", "replace")
 
     def worker_pids(self) -> list[int]:
-        """The pids of the workers started so far (`--workers`), in start order."""
-        return [int(pid) for pid in _WORKER_STARTED.findall(self.log())]
+        """The pids of the workers started since the last start (`--workers`), in order."""
+        return [int(pid) for pid in _WORKER_STARTED.findall(self.new_log())]
 
     async def kill9(self) -> None:
         assert self.process is not None
