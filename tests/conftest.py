@@ -21,6 +21,7 @@ from bot.context import AppContext, Knowledge, load_knowledge
 from bot.dispatcher import Dispatcher
 from bot.runtime import prepare
 from bot.webserver import build_web_app
+from tests.redis_support import REDIS_URL, redis_reachable
 from tests.support import Chat, FakeChannel
 
 POSTGRES_URL = os.environ.get(
@@ -51,11 +52,18 @@ def postgres_unavailable() -> str | None:
     return None
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     reason = postgres_unavailable()
     if reason is None:
-        return f"PostgreSQL: reachable ({POSTGRES_URL}); storage tests run on SQLite and PostgreSQL"
-    return f"PostgreSQL: NOT reachable ({reason}); PostgreSQL variants of tests will be SKIPPED"
+        postgres = (
+            f"PostgreSQL: reachable ({POSTGRES_URL}); storage tests run on SQLite and PostgreSQL"
+        )
+    else:
+        postgres = f"PostgreSQL: NOT reachable ({reason}); PostgreSQL variants will be SKIPPED"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        redis = pool.submit(asyncio.run, redis_reachable()).result()
+    shared = "reachable" if redis else "NOT reachable; shared-budget tests will be SKIPPED"
+    return [postgres, f"Redis ({REDIS_URL}): {shared}"]
 
 
 async def _pg_execute(sql: str) -> None:
