@@ -102,7 +102,7 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 async def _started(env: dict[str, str], workers: int, log: Path) -> BotProcess:
-    log.unlink(missing_ok=True)  # this run's log only
+    await asyncio.to_thread(log.unlink, missing_ok=True)  # this run's log only
     bot = BotProcess(env, log, module="tests.worker_bot", args=["--workers", str(workers)])
     await bot.start(within=60)
     return bot
