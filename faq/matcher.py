@@ -25,7 +25,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from faq.answers import Situation, is_visible
-from faq.kb import FaqEntry, KnowledgeBase
+from faq.kb_model import FaqEntry, KnowledgeBase
 from faq.normalize import join_phrases, tokens
 from faq.smalltalk import detect_smalltalk, load_rules, strip_courtesy
 
