@@ -213,8 +213,8 @@ def test_repairs_never_touch_known_words(matcher: Matcher) -> None:
 
 
 def test_question_kinds() -> None:
-    from faq.matcher import question_kinds
     from faq.normalize import tokens
+    from faq.question_words import question_kinds
 
     assert question_kinds(tokens("hoạt động diễn ra khi nào")) == {"when"}
     assert question_kinds(tokens("có những hoạt động gì")) == {"what"}
