@@ -35,7 +35,6 @@ ACTION_FEATURES = {"signup": "signup", "reminders": "reminders", "volunteer": "v
 PLACEHOLDERS = frozenset({"campaign_year", "campaign_number"})
 # The kind of a source without a link ({by, checked}): ranked after every published kind.
 FIRST_HAND = "first_hand"
-# Files in the data directory that are not topics.
 # Data files next to the topics that are not topics (the reminders' calendar is one).
 NON_TOPIC_FILES = frozenset(
     {"abbreviations.yaml", "smalltalk.yaml", PUBLISHERS_FILE, "campaign_days.yaml"}

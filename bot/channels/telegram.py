@@ -1,7 +1,8 @@
 """Telegram channel: python-telegram-bot as a thin adapter onto the dispatcher.
 
-Only `telegram.Bot` (HTTP calls, types) and `telegram.ext.Updater` (long polling) are used:
-one update becomes one `Incoming`, the dispatcher's replies go back. No handlers,
+Only `telegram.Bot` (HTTP calls, types) is used; long polling is our own loop
+(bot/channels/telegram_intake.py): one update becomes one `Incoming`, the dispatcher's
+replies go back. No handlers,
 ConversationHandler or persistence of python-telegram-bot: state lives in our database.
 
 Every update is stored in the inbox (bot/inbox.py) before it is acknowledged, by polling
