@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import resource
 import signal
 from collections.abc import AsyncIterator, Sequence
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 3600
 # At a stop, how long the outbox sender and the jobs may take to end their current step.
 STOP_GRACE_SECONDS = 10.0
+# How often a worker of `run --workers` checks that its supervisor is still there.
+ORPHAN_CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -169,11 +172,27 @@ async def serve_forever(
     ) as runtime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop.set)
+        orphan_watch = (
+            asyncio.create_task(_stop_when_orphaned(runtime.stop)) if reuse_port else None
+        )
         logger.info(
             "web chat on http://%s:%s/", settings.web_host, runtime.web_port or settings.web_port
         )
         await runtime.stop.wait()
+        if orphan_watch is not None:
+            orphan_watch.cancel()
         logger.info("stopping")
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """A worker whose supervisor died (kill -9) stops too: left running, it would keep
+    serving the shared port with old code next to the workers of the next start."""
+    parent = os.getppid()
+    while not stop.is_set():
+        await asyncio.sleep(ORPHAN_CHECK_SECONDS)
+        if os.getppid() != parent:
+            logger.warning("the supervisor is gone: stopping this worker")
+            stop.set()
 
 
 def _raise_file_limit() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import re
 import sys
 import uuid
@@ -250,3 +251,32 @@ async def test_several_workers_are_refused_where_they_would_be_wrong(tmp_path: P
     code, output = await run_command(polling, "run", "--workers", "2")
     assert code == 2 and "only one process may poll" in output
     assert "123:abc" not in output
+
+
+async def test_workers_stop_when_their_supervisor_is_killed(
+    postgres_settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        "DATABASE_URL": postgres_settings.database_url,
+        "DATABASE_SCHEMA": postgres_settings.database_schema or "",
+    }
+    bot = BotProcess(env, tmp_path / "bot.log", args=["--workers", "2"])
+    await bot.start()
+    workers = bot.worker_pids()
+    await bot.kill9()  # the supervisor only
+    for _ in range(100):
+        if not any(alive(pid) for pid in workers):
+            break
+        await asyncio.sleep(0.1)
+    assert not any(alive(pid) for pid in workers), "orphaned workers kept serving"
+    assert bot.log().count("the supervisor is gone: stopping this worker") == 2
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) counts as gone.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "\nState:\tZ" not in status.read_text()
