@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # PostgreSQL only: keep the tables in this schema (it must exist).
     database_schema: str | None = None
+    # PostgreSQL only: connections each process keeps, and may open beyond them at peaks.
+    # With `run --workers N`, N x (both) must stay under the server's max_connections.
+    database_pool_size: int = 5
+    database_max_overflow: int = 10
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     log_level: str = "INFO"

@@ -99,7 +99,12 @@ def build_app_context(
     settings: Settings, clock: Clock | None = None, knowledge: Knowledge | None = None
 ) -> AppContext:
     """Create the engine and, unless one is given, load the knowledge base."""
-    engine = create_engine(settings.database_url, settings.database_schema)
+    engine = create_engine(
+        settings.database_url,
+        settings.database_schema,
+        settings.database_pool_size,
+        settings.database_max_overflow,
+    )
     knowledge = knowledge or load_knowledge(settings)
     return AppContext(
         settings=settings,

@@ -21,18 +21,26 @@ from sqlalchemy.ext.asyncio import (
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def create_engine(database_url: str, schema: str | None = None) -> AsyncEngine:
+def create_engine(
+    database_url: str, schema: str | None = None, pool_size: int = 5, max_overflow: int = 10
+) -> AsyncEngine:
     """Create the async engine; on SQLite also make the folder and turn on WAL.
 
     `schema` (PostgreSQL only) puts the tables in that schema, so several deployments or
     test runs can share one database. Statement parameters (names, phone numbers) never
-    appear in error messages, hence in logs: `hide_parameters`.
+    appear in error messages, hence in logs: `hide_parameters`. On PostgreSQL a process
+    holds up to `pool_size + max_overflow` connections.
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         connect_args = {"server_settings": {"search_path": schema}} if schema else {}
         return create_async_engine(
-            url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            connect_args=connect_args,
+            hide_parameters=True,
         )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
