@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -45,7 +46,7 @@ QUESTIONS = [
 
 
 async def _advisory_find(
-    session: Any, channel: str, chat_id: str, *, lock: bool = False
+    session: AsyncSession, channel: str, chat_id: str, *, lock: bool = False
 ) -> Conversation | None:
     if lock:
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(channel + chat_id))))
