@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppContext, Knowledge, build_app_context
 from bot.dispatcher import Dispatcher
+from bot.feature_web import feature_parts, shared_mounts, start_separate
 from bot.features import Feature, Job, Product, load_product
 from bot.logs import AcceptErrorThrottle
 from bot.outbox import OutboxSender, wait_for_either
@@ -44,6 +45,8 @@ class Runtime:
     stop: asyncio.Event
     web_runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Features' web parts served on their own host and port (bot/feature_web.py).
+    feature_runners: list[web.AppRunner] = field(default_factory=list)
 
     @property
     def web_port(self) -> int | None:
@@ -106,7 +109,10 @@ async def running(
         for channel in app.channels.values():
             await channel.start()
         if serve_web:
-            runtime.web_runner = await start_web(app, build_web_app(app, mounts))
+            parts = feature_parts(app)
+            web_app = build_web_app(app, [*mounts, *shared_mounts(parts)])
+            runtime.web_runner = await start_web(app, web_app)
+            runtime.feature_runners = await start_separate(parts)
         await _start_features(app)
         sender = OutboxSender(app)
         await sender.recover()
@@ -124,6 +130,8 @@ async def running(
         for task in runtime.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)
+        for runner in runtime.feature_runners:
+            await runner.cleanup()
         if runtime.web_runner is not None:
             await runtime.web_runner.cleanup()
         for channel in app.channels.values():

@@ -72,7 +72,8 @@ def _new_code() -> str:
             return code
 
 
-async def _unused_code(db: AsyncSession) -> str:
+async def unused_code(db: AsyncSession) -> str:
+    """A booking code no sign-up has yet."""
     for _ in range(20):
         code = _new_code()
         taken = await db.scalar(select(Signup.id).where(Signup.code == code))
@@ -152,7 +153,7 @@ async def book(
         full_name=full_name,
         phone=phone,
         need=need,
-        code=await _unused_code(db),
+        code=await unused_code(db),
         status=status,
         consent_at=consent_at,
         created_at=now,

@@ -1,0 +1,20 @@
+"""Every page of the dashboard, by area; `add_routes` puts them on the application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.dashboard import auth
+from handlers.dashboard.views import accounts, home, overview
+
+
+def add_routes(dashboard: web.Application) -> None:
+    router = dashboard.router
+    router.add_get("/login", auth.login_page, name="login")
+    router.add_post("/login", auth.login, name="login-form")
+    router.add_post("/logout", auth.logout)
+    router.add_get("/static/dashboard.css", home.stylesheet, name="static")
+    router.add_get("", home.home)
+    router.add_get("/", home.home)
+    router.add_get("/overview", overview.page)
+    accounts.add_routes(router)
