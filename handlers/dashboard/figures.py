@@ -41,14 +41,15 @@ class Overview:
     tickets_waiting: int = 0
     tickets_claimed: int = 0
     median_wait: timedelta | None = None
-    attended: int = 0
+    attended: int = 0  # checked in, at any session (walk-ins not included)
+    attended_past: int = 0  # of them, at sessions that have begun
     booked_past: int = 0
     no_shows: int = 0
     walk_ins: int = 0
 
     @property
     def attendance_rate(self) -> float | None:
-        return self.attended / self.booked_past if self.booked_past else None
+        return self.attended_past / self.booked_past if self.booked_past else None
 
     @property
     def no_show_rate(self) -> float | None:
@@ -111,11 +112,13 @@ async def overview(db: AsyncSession, now: datetime) -> Overview:
     if waiting:
         seconds = statistics.median((now - t.waiting_since).total_seconds() for t in waiting)
         found.median_wait = timedelta(seconds=seconds)
-    started = [s.session for s in await help_sessions.all_sessions(db)]
-    started = [s for s in started if s.starts_at <= now]
-    for figures in (await attendance.per_session(db, [s.id for s in started])).values():
+    sessions = [s.session for s in await help_sessions.all_sessions(db)]
+    started = {s.id for s in sessions if s.starts_at <= now}
+    for session_id, figures in (await attendance.per_session(db, [s.id for s in sessions])).items():
         found.attended += figures.attended
-        found.booked_past += figures.confirmed
-        found.no_shows += figures.no_shows(started=True)
         found.walk_ins += figures.walk_ins
+        if session_id in started:  # rates only once a session has begun
+            found.attended_past += figures.attended
+            found.booked_past += figures.confirmed
+            found.no_shows += figures.no_shows(started=True)
     return found

@@ -160,4 +160,6 @@ CSV_HEADERS = (
     "Kênh",
     "Đăng ký lúc",
     "Hủy lúc",
+    "Có mặt lúc",
+    "Đến trực tiếp",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,7 +20,7 @@ from handlers.signup.notices import promotion_message
 from handlers.signup.sessions_file import SessionFileError, load_sessions
 from handlers.signup.texts import STATUS_LABELS
 from storage import help_sessions, outbox, signups
-from storage.models import HelpSession
+from storage.models import HelpSession, Signup
 
 
 def register(subparsers: Any) -> None:
@@ -173,25 +174,34 @@ async def export_csv(
             return 1
         rows = await signups.export_rows(db, session_slug)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=delimiter)
-        writer.writerow(say.CSV_HEADERS)
-        for signup, session in rows:
-            writer.writerow(
-                [
-                    signup.code,
-                    STATUS_LABELS.get(signup.status, signup.status),
-                    session.slug,
-                    session.title,
-                    session.commune,
-                    session.place,
-                    _local(session.starts_at),
-                    _cell(signup.full_name),
-                    _phone_for_excel(signup.phone),
-                    _cell(signup.need),
-                    signup.channel,
-                    _local(signup.created_at),
-                    _local(signup.cancelled_at),
-                ]
-            )
+        write_csv(handle, rows, delimiter)
     print(f"{len(rows)} sign-up(s) written to {path}", file=out)
     return 0
+
+
+def write_csv(
+    handle: TextIO, rows: Sequence[tuple[Signup, HelpSession]], delimiter: str = ","
+) -> None:
+    """The header and one row per sign-up (the dashboard's export writes the same)."""
+    writer = csv.writer(handle, delimiter=delimiter)
+    writer.writerow(say.CSV_HEADERS)
+    for signup, session in rows:
+        writer.writerow(
+            [
+                signup.code,
+                STATUS_LABELS.get(signup.status, signup.status),
+                session.slug,
+                session.title,
+                session.commune,
+                session.place,
+                _local(session.starts_at),
+                _cell(signup.full_name),
+                _phone_for_excel(signup.phone),
+                _cell(signup.need),
+                signup.channel,
+                _local(signup.created_at),
+                _local(signup.cancelled_at),
+                _local(signup.attended_at),
+                "có" if signup.walk_in else "",
+            ]
+        )

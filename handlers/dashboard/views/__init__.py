@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.dashboard import auth
-from handlers.dashboard.views import accounts, home, overview
+from handlers.dashboard.views import accounts, checkin, home, overview, sessions
 
 
 def add_routes(dashboard: web.Application) -> None:
@@ -18,3 +18,5 @@ def add_routes(dashboard: web.Application) -> None:
     router.add_get("/", home.home)
     router.add_get("/overview", overview.page)
     accounts.add_routes(router)
+    sessions.add_routes(router)
+    checkin.add_routes(router)

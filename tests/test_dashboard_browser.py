@@ -1,0 +1,139 @@
+"""The dashboard in real Chromium against the whole bot: roles, check-in at phone size,
+the overview, accessibility (axe) on every page, the audit log, and the README screenshots."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from bot.runtime import Runtime
+from handlers.dashboard import account_admin
+from storage import audit
+from tests.browser_support import (
+    DESKTOP,
+    PHONE,
+    bot_server,
+    chromium,
+    needs_chromium,
+    screenshot_path,
+    serious_accessibility_problems,
+    upcoming,
+)
+from tests.dashboard_support import DASHBOARD, PASSWORD, add_accounts
+from tests.signup_support import book_via_chat, rows
+from tests.support import Chat
+
+pytestmark = needs_chromium
+COMMUNE = "Xã Nghĩa Hành"
+Served = tuple[Runtime, str, dict[str, int]]
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Served]:
+    async with bot_server(
+        tmp_path, upcoming("nghia-hanh", COMMUNE, days=2, capacity=5), **DASHBOARD
+    ) as served:
+        runtime = served[0]
+        await add_accounts(runtime.app)
+        async with runtime.app.transaction() as db:
+            await account_admin.assign(
+                db, "cuavao", "nghia-hanh", "test", runtime.app.clock.now(), on=True
+            )
+        yield served
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as found:
+        yield found
+
+
+async def logged_in(browser: Browser, base_url: str, username: str, **options: object) -> Page:
+    page = await browser.new_page(**options)  # type: ignore[arg-type]
+    await page.goto(f"{base_url}/dashboard/")
+    await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
+    await page.get_by_label("Tên đăng nhập").fill(username)
+    await page.get_by_label("Mật khẩu").fill(PASSWORD)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+    return page
+
+
+async def assert_accessible(page: Page) -> None:
+    assert await serious_accessibility_problems(page) == [], page.url
+
+
+async def test_wrong_password_is_refused_in_the_browser(server: Served, browser: Browser) -> None:
+    _, base_url, _ = server
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(f"{base_url}/dashboard/overview")
+    await page.get_by_label("Tên đăng nhập").fill("bantochuc")
+    await page.get_by_label("Mật khẩu").fill("không phải mật khẩu")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page.get_by_role("alert")).to_contain_text("chưa đúng")
+    await assert_accessible(page)
+
+
+async def test_check_in_at_the_door_then_the_overview(server: Served, browser: Browser) -> None:
+    runtime, base_url, ids = server
+    citizen = Chat(runtime.dispatcher, chat_id="web-citizen-0001", channel="web")
+    await book_via_chat(citizen, ids["nghia-hanh"], name="Nguyễn Thị Lan")
+    [signup] = await rows(runtime.app)
+
+    # The door volunteer, on a phone: only the check-in page and the assigned session.
+    door = await logged_in(browser, base_url, "cuavao", viewport=PHONE)
+    await expect(door.get_by_role("heading", name="Điểm danh tại cửa")).to_be_visible()
+    nav = door.get_by_role("navigation", name="Các trang")
+    assert await nav.get_by_role("link").all_inner_texts() == ["Điểm danh"]
+    await assert_accessible(door)
+    await door.get_by_label("Mã đăng ký của người đến").fill(signup.code.lower())
+    await door.get_by_role("button", name="Tìm").click()
+    await expect(door.locator("#person")).to_have_text("Nguyễn Thị Lan")
+    await door.get_by_role("button", name="Xác nhận có mặt").click()
+    await expect(door.get_by_role("status")).to_contain_text("có mặt")
+    await door.screenshot(path=screenshot_path("dashboard-checkin.png"), full_page=True)
+    await assert_accessible(door)
+    # Again: nothing changes, and it says so.
+    await door.get_by_label("Mã đăng ký của người đến").fill(signup.code)
+    await door.get_by_role("button", name="Tìm").click()
+    await expect(door.locator(".card .success")).to_contain_text("Đã có mặt")
+    for path in ("overview", "sessions", "accounts", "audit", f"sessions/{ids['nghia-hanh']}"):
+        response = await door.goto(f"{base_url}/dashboard/{path}")
+        assert response is not None and response.status == 403, path
+    await assert_accessible(door)
+
+    # The organizer sees the attendance on the overview and the session.
+    office = await logged_in(browser, base_url, "bantochuc", viewport=DESKTOP)
+    await expect(office.locator("#attended")).to_have_text("1")
+    await office.screenshot(path=screenshot_path("dashboard-overview.png"), full_page=True)
+    await assert_accessible(office)
+    response = await office.goto(f"{base_url}/dashboard/accounts")
+    assert response is not None and response.status == 403
+    await office.goto(f"{base_url}/dashboard/sessions")
+    await assert_accessible(office)
+    await office.get_by_role("link", name=re.compile("VNeID")).click()
+    row = office.locator("table.attendees tbody tr").first
+    await expect(row).to_contain_text("09******78")
+    await assert_accessible(office)
+    await row.get_by_role("button", name=re.compile("Hiện số")).click()
+    await expect(office.locator(".phone-full")).to_have_text("0912345678")
+    async with office.expect_download() as download_info:
+        await office.get_by_role("button", name=re.compile("CSV")).click()
+    downloaded = await (await download_info.value).path()
+    exported = await asyncio.to_thread(Path(downloaded).read_bytes)
+    assert exported.startswith("\ufeff".encode()) and "Nguyễn Thị Lan".encode() in exported
+
+    # The admin sees every page, and the audit log has it all.
+    admin = await logged_in(browser, base_url, "quantri", viewport=PHONE)
+    for path in ("overview", "sessions", "checkin", "accounts", "audit"):
+        await admin.goto(f"{base_url}/dashboard/{path}")
+        await assert_accessible(admin)
+    await expect(admin.locator(".audit-row").first).to_be_visible()
+    async with runtime.app.open_db() as db:
+        actions = {e.action for e in await audit.recent(db)}
+    assert {"login", "checkin", "phone.reveal", "signups.export"} <= actions
