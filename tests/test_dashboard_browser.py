@@ -36,7 +36,10 @@ Served = tuple[Runtime, str, dict[str, int]]
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Served]:
     async with bot_server(
-        tmp_path, upcoming("nghia-hanh", COMMUNE, days=2, capacity=5), **DASHBOARD
+        tmp_path,
+        upcoming("nghia-hanh", COMMUNE, days=2, capacity=5),
+        quiet_hours="03:00-03:01",  # announcements go out whenever the test runs
+        **DASHBOARD,
     ) as served:
         runtime = served[0]
         await add_accounts(runtime.app)
@@ -137,3 +140,33 @@ async def test_check_in_at_the_door_then_the_overview(server: Served, browser: B
     async with runtime.app.open_db() as db:
         actions = {e.action for e in await audit.recent(db)}
     assert {"login", "checkin", "phone.reveal", "signups.export"} <= actions
+
+
+async def test_send_an_announcement_and_watch_it_reach_everyone(
+    server: Served, browser: Browser
+) -> None:
+    runtime, base_url, ids = server
+    for n in range(3):
+        citizen = Chat(runtime.dispatcher, chat_id=f"web-citizen-000{n}", channel="web")
+        await book_via_chat(citizen, ids["nghia-hanh"], name="Trần Văn Bình")
+    page = await logged_in(browser, base_url, "bantochuc", viewport=PHONE)
+    await page.goto(f"{base_url}/dashboard/announcements")
+    await assert_accessible(page)
+    await page.get_by_label("Nội dung").fill("Buổi hỗ trợ chuyển sang hội trường lớn, tầng 2.")
+    await page.get_by_label("Người nhận").select_option("signups:nghia-hanh")
+    await page.get_by_role("button", name="Xem trước").click()
+    await expect(page.locator(".preview")).to_contain_text("📢 Thông báo từ ban tổ chức")
+    await expect(page.locator("#audience-total")).to_have_text("3")
+    await assert_accessible(page)
+    await page.get_by_label(re.compile("Tôi đã đọc lại")).check()
+    await page.get_by_role("button", name="Xác nhận gửi").click()
+    # The page refreshes itself until every message has gone out (to the web chat outbox).
+    await expect(page.locator("#percent")).to_contain_text("100 %", timeout=30_000)
+    await expect(page.locator("#percent")).to_contain_text("đã xong")
+    await assert_accessible(page)
+    assert "Đã gửi" in await page.locator("table").inner_text()
+    await page.goto(f"{base_url}/dashboard/calendar")
+    await expect(page.locator("h2", has_text="Ngày 10/10")).to_be_visible()
+    await assert_accessible(page)
+    async with runtime.app.open_db() as db:
+        assert "announcement.send" in {e.action for e in await audit.recent(db)}

@@ -28,6 +28,7 @@ NAV = (
     NavItem("/sessions", "Buổi hỗ trợ", OFFICE),
     NavItem("/checkin", "Điểm danh", EVERYONE),
     NavItem("/announcements", "Thông báo", OFFICE),
+    NavItem("/calendar", "Lịch chiến dịch", OFFICE),
     NavItem("/tickets", "Hỗ trợ trực tiếp", OFFICE),
     NavItem("/questions", "Câu hỏi", OFFICE),
     NavItem("/accounts", "Tài khoản", ADMIN),

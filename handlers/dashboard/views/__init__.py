@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.dashboard import auth
-from handlers.dashboard.views import accounts, checkin, home, overview, sessions
+from handlers.dashboard.views import accounts, announcements, checkin, home, overview, sessions
 
 
 def add_routes(dashboard: web.Application) -> None:
@@ -20,3 +20,4 @@ def add_routes(dashboard: web.Application) -> None:
     accounts.add_routes(router)
     sessions.add_routes(router)
     checkin.add_routes(router)
+    announcements.add_routes(router)
