@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bot.runtime import Runtime
+from faq.kb import default_data_dir
 from handlers.dashboard import account_admin
-from storage import audit
+from storage import audit, faq_drafts
 from tests.browser_support import (
     DESKTOP,
     PHONE,
@@ -170,3 +172,34 @@ async def test_send_an_announcement_and_watch_it_reach_everyone(
     await assert_accessible(page)
     async with runtime.app.open_db() as db:
         assert "announcement.send" in {e.action for e in await audit.recent(db)}
+
+
+QUESTION = "Xã Bình Sơn có chỗ nào in ảnh thẻ căn cước gần ủy ban không?"
+ANSWER = "Bác ra tiệm ảnh cạnh chợ, cách ủy ban xã khoảng 200 m; in ảnh thẻ mất chừng 10 phút ạ."
+
+
+async def test_approve_a_faq_draft_then_the_bot_answers_with_it(
+    tmp_path: Path, browser: Browser
+) -> None:
+    data_dir = tmp_path / "faq"
+    await asyncio.to_thread(shutil.copytree, default_data_dir(), data_dir)
+    async with bot_server(tmp_path, faq_data_dir=data_dir, **DASHBOARD) as (runtime, base_url, _):
+        await add_accounts(runtime.app)
+        async with runtime.app.transaction() as db:
+            await faq_drafts.save(db, 7, QUESTION, ANSWER, runtime.app.clock.now())
+        page = await logged_in(browser, base_url, "bantochuc", viewport=DESKTOP)
+        await page.goto(f"{base_url}/dashboard/tickets")
+        await assert_accessible(page)
+        await page.goto(f"{base_url}/dashboard/questions")
+        await assert_accessible(page)
+        draft = page.locator(".draft").first
+        await draft.get_by_label("Chủ đề").select_option("vneid")
+        await draft.get_by_role("button", name="Duyệt và thêm vào hỏi đáp").click()
+        await expect(page.get_by_role("status")).to_contain_text("Đã duyệt")
+        await expect(page.locator(".draft")).to_have_count(0)
+        [reply] = await Chat(runtime.dispatcher, chat_id="web-asker-0001", channel="web").say(
+            QUESTION
+        )
+        assert "tiệm ảnh cạnh chợ" in reply.text
+        async with runtime.app.open_db() as db:
+            assert "faq_draft.approve" in {e.action for e in await audit.recent(db)}

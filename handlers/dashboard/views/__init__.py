@@ -5,7 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.dashboard import auth
-from handlers.dashboard.views import accounts, announcements, checkin, home, overview, sessions
+from handlers.dashboard.views import (
+    accounts,
+    announcements,
+    checkin,
+    desk,
+    home,
+    overview,
+    sessions,
+)
 
 
 def add_routes(dashboard: web.Application) -> None:
@@ -21,3 +29,4 @@ def add_routes(dashboard: web.Application) -> None:
     sessions.add_routes(router)
     checkin.add_routes(router)
     announcements.add_routes(router)
+    desk.add_routes(router)
