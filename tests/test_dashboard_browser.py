@@ -89,6 +89,12 @@ async def test_check_in_at_the_door_then_the_overview(server: Served, browser: B
     citizen = Chat(runtime.dispatcher, chat_id="web-citizen-0001", channel="web")
     await book_via_chat(citizen, ids["nghia-hanh"], name="Nguyễn Thị Lan")
     [signup] = await rows(runtime.app)
+    for question in (
+        "quen mat khau vneid thi lam sao",
+        "nộp hồ sơ online ở đâu",
+        "giá vé xe buýt?",
+    ):
+        await citizen.say(question)
 
     # The door volunteer, on a phone: only the check-in page and the assigned session.
     door = await logged_in(browser, base_url, "cuavao", viewport=PHONE)
@@ -115,6 +121,7 @@ async def test_check_in_at_the_door_then_the_overview(server: Served, browser: B
     # The organizer sees the attendance on the overview and the session.
     office = await logged_in(browser, base_url, "bantochuc", viewport=DESKTOP)
     await expect(office.locator("#attended")).to_have_text("1")
+    await expect(office.locator("#questions")).to_have_text("3")
     await office.screenshot(path=screenshot_path("dashboard-overview.png"), full_page=True)
     await assert_accessible(office)
     response = await office.goto(f"{base_url}/dashboard/accounts")
