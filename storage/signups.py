@@ -253,6 +253,7 @@ async def confirmed_starting_between(
             HelpSession.starts_at >= start,
             HelpSession.starts_at < end,
             Signup.status == SignupStatus.CONFIRMED,
+            Signup.walk_in.is_(False),  # added at the door: no chat to remind
         )
         .order_by(Signup.id)
     )
@@ -303,6 +304,7 @@ async def people_batch(
             Signup.status.in_(ACTIVE),
             HelpSession.starts_at > starts_after,
             Conversation.blocked_at.is_(None),
+            Signup.walk_in.is_(False),  # added at the door: no chat to write to
         )
         .order_by(Signup.id)
         .limit(limit)

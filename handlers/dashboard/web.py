@@ -37,9 +37,11 @@ def web_part(app: AppContext) -> WebPart | None:
     except ValueError:
         fernet = None
     if fernet is None:
-        logger.error(
-            "dashboard not started: DASHBOARD_SECRET_KEY is missing or not a Fernet key "
-            "(see .env.example for how to generate one; DASHBOARD_ENABLED=false hides this)"
+        # A warning, like the volunteer desk's: the bot itself runs fine without it.
+        logger.warning(
+            "dashboard OFF: DASHBOARD_SECRET_KEY is %s; see .env.example for how to generate "
+            "one (DASHBOARD_ENABLED=false hides this line)",
+            "not set" if key is None else "not a valid Fernet key",
         )
         return None
     host, port = settings.dashboard_host, settings.dashboard_port

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SystemClock, to_local
 from bot.commands.common import database
@@ -20,6 +21,7 @@ from handlers.signup.notices import promotion_message
 from handlers.signup.sessions_file import SessionFileError, load_sessions
 from handlers.signup.texts import STATUS_LABELS
 from storage import help_sessions, outbox, signups
+from storage.help_sessions import SessionSpec
 from storage.models import HelpSession, Signup
 
 
@@ -98,15 +100,13 @@ async def import_file(
         if if_empty and await db.scalar(select(func.count()).select_from(HelpSession)):
             print(f"sessions already present; {path} not imported", file=out)
             return 0
-        report = await help_sessions.import_sessions(db, specs, now, prune=prune)
+        report = await apply_sessions(db, specs, now, prune=prune)
         if report.refused:
             await db.rollback()
             for reason in report.refused:
                 print(f"refused: {reason}", file=sys.stderr)
             print("nothing imported", file=sys.stderr)
             return 1
-        for session, person in report.promoted:
-            await outbox.enqueue(db, promotion_message(session, person), now)
         for warning in report.warnings:
             print(f"warning: {warning}", file=out)
         print(
@@ -118,6 +118,18 @@ async def import_file(
         )
         await (db.rollback() if dry_run else db.commit())
     return 0
+
+
+async def apply_sessions(
+    db: AsyncSession, specs: Sequence[SessionSpec], now: datetime, *, prune: bool = False
+) -> help_sessions.ImportReport:
+    """Create or update sessions and queue the notices of people promoted from a waitlist;
+    the caller rolls back when `report.refused` (the dashboard's edits use it too)."""
+    report = await help_sessions.import_sessions(db, specs, now, prune=prune)
+    if not report.refused:
+        for session, person in report.promoted:
+            await outbox.enqueue(db, promotion_message(session, person), now)
+    return report
 
 
 async def list_sessions(settings: Settings, now: datetime, out: TextIO | None = None) -> int:

@@ -12,6 +12,7 @@ from handlers.dashboard.views import (
     desk,
     home,
     overview,
+    session_edit,
     sessions,
 )
 
@@ -26,6 +27,7 @@ def add_routes(dashboard: web.Application) -> None:
     router.add_get("/", home.home)
     router.add_get("/overview", overview.page)
     accounts.add_routes(router)
+    session_edit.add_routes(router)  # before /sessions/{id}: 'new', 'import'
     sessions.add_routes(router)
     checkin.add_routes(router)
     announcements.add_routes(router)

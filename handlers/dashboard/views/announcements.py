@@ -54,6 +54,8 @@ async def _listing(request: web.Request, error: str | None = None) -> web.Respon
     return render(
         request, "announcements.jinja", 400 if error else 200,
         items=items, audiences=audiences, error=error, max_chars=MAX_TEXT_CHARS,
+        text=request.query.get("text", "")[:MAX_TEXT_CHARS],
+        chosen=request.query.get("audience", ""),
     )  # fmt: skip
 
 
