@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.context import AppContext
+from bot.runtime import running
+from bot.webserver import bound_port
 from handlers.dashboard.limits import LoginLimiter
 from handlers.dashboard.passwords import WeakPassword, hash_password, verify_password
 from handlers.dashboard.web import web_part
 from storage import audit
 from tests.conftest import START
-from tests.dashboard_support import PASSWORD, add_accounts, csrf_in, dashboard_app, log_in
+from tests.dashboard_support import (
+    DASHBOARD,
+    PASSWORD,
+    add_accounts,
+    csrf_in,
+    dashboard_app,
+    log_in,
+)
 
 
 def test_password_hash_is_argon2_and_verifies() -> None:
@@ -142,3 +154,27 @@ async def test_admin_creates_and_disables_accounts(client: TestClient, app: AppC
     async with app.open_db() as db:
         actions = [e.action for e in await audit.recent(db)]
     assert {"login", "account.add", "account.disable"} <= set(actions)
+
+
+async def _status(url: str) -> int:
+    async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as response:
+        return response.status
+
+
+async def test_served_on_its_own_address_or_switched_off(tmp_path: Path) -> None:
+    base = {"_env_file": None, "database_url": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+            "web_port": 0, **DASHBOARD}  # fmt: skip
+    alone = Settings(**base, dashboard_host="127.0.0.1", dashboard_port=0)  # type: ignore[arg-type]
+    async with running(alone) as runtime:
+        [runner] = runtime.feature_runners
+        own = f"http://127.0.0.1:{bound_port(runner)}/dashboard/login"
+        assert await _status(own) == 200
+        assert await _status(f"http://127.0.0.1:{runtime.web_port}/dashboard/login") == 404
+    shared = Settings(**base)  # type: ignore[arg-type]
+    async with running(shared) as runtime:
+        assert runtime.feature_runners == []
+        assert await _status(f"http://127.0.0.1:{runtime.web_port}/dashboard/login") == 200
+    off = Settings(**base, dashboard_enabled=False)  # type: ignore[arg-type]
+    async with running(off) as runtime:
+        assert await _status(f"http://127.0.0.1:{runtime.web_port}/dashboard/login") == 404
+        assert await _status(f"http://127.0.0.1:{runtime.web_port}/healthz") == 200

@@ -186,6 +186,8 @@ async def test_check_in_rules(client: TestClient, app: AppContext, chat: Chat) -
     await client.post("/dashboard/logout", data={"csrf": csrf})
     assert (await log_in(client, "bantochuc")).status == 302
     csrf = await token(client)
+    linked = await client.get(f"/dashboard/checkin?code={theirs.code.lower()}")
+    assert "Xác nhận có mặt" in await linked.text()
     first = await client.post(f"/dashboard/checkin/{theirs.id}/attend", data={"csrf": csrf})
     assert "Đã ghi nhận" in await first.text()
     again = await client.post(f"/dashboard/checkin/{theirs.id}/attend", data={"csrf": csrf})

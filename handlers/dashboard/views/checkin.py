@@ -43,7 +43,9 @@ async def _render(request: web.Request, status: int = 200, **values: object) -> 
 
 @allowed(EVERYONE)
 async def page(request: web.Request) -> web.Response:
-    return await _render(request)
+    """The page; with ?code=..., straight to that booking (a link or QR code can carry it)."""
+    code = request.query.get("code")
+    return await _render(request) if code is None else await _lookup(request, code)
 
 
 def _clean_code(text: str) -> str:
@@ -59,7 +61,11 @@ async def _allowed_signup(request: web.Request, db: AsyncSession, signup: Signup
 @allowed(EVERYONE)
 async def lookup(request: web.Request) -> web.Response:
     form = await request.post()
-    code = _clean_code(str(form.get("code", "")))
+    return await _lookup(request, str(form.get("code", "")))
+
+
+async def _lookup(request: web.Request, typed: str) -> web.Response:
+    code = _clean_code(typed)
     app = context(request)
     async with app.open_db() as db:
         signup = await signups.find_by_code(db, code) if signups.is_code(code) else None
