@@ -8,7 +8,6 @@ proxy, the address it forwards) and for the whole server.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import secrets
@@ -20,6 +19,7 @@ from aiohttp import web
 from bot.channels.base import OnWire, Sent, go_on_wire
 from bot.channels.web_events import MailboxStreams, known_conversation
 from bot.channels.web_page import page_headers
+from bot.client_address import client_address, networks
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
@@ -76,7 +76,7 @@ class WebChatChannel:
         self._global = (
             budgets.bucket("web:all", global_rate, global_rate) if global_rate > 0 else None
         )
-        self._trusted_proxies = _networks(settings.web_trusted_proxies)
+        self._trusted_proxies = networks(settings.web_trusted_proxies)
         self.streams = MailboxStreams(
             app,
             max_streams=settings.web_max_event_streams,
@@ -188,15 +188,7 @@ class WebChatChannel:
 
     def client_address(self, request: web.Request) -> str:
         """Who is asking: the peer, or what a trusted proxy says it forwarded for."""
-        peer = request.remote or "unknown"
-        if not self._trusted_proxies or not _in_networks(peer, self._trusted_proxies):
-            return peer
-        # The rightmost address not added by one of our proxies is the real client.
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-        for address in reversed([a for a in forwarded if a]):
-            if not _in_networks(address, self._trusted_proxies):
-                return address
-        return peer
+        return client_address(request, self._trusted_proxies)
 
     async def _admit(self, client: str) -> float:
         """0 when the server and this client may send one more request, else seconds to wait."""
@@ -243,22 +235,6 @@ def _web_chat_id_from(value: object) -> str | None:
     if not isinstance(value, str) or not WEB_CHAT_ID.match(value):
         raise BadRequest("'session' must be empty or an id returned by this API")
     return value
-
-
-def _networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [
-        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
-    ]
-
-
-def _in_networks(
-    address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

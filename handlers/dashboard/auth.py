@@ -14,6 +14,7 @@ import secrets
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 
+from bot.client_address import client_address, networks
 from handlers.dashboard.limits import LoginLimiter
 from handlers.dashboard.pages import base, context, error_page, render
 from handlers.dashboard.passwords import verify_password
@@ -29,9 +30,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def client_of(request: web.Request) -> str:
-    """The client address (behind a reverse proxy: the proxy's, unless it is trusted by the
-    web chat's rules; the dashboard counts failures per address either way)."""
-    return request.remote or "unknown"
+    """The client address; behind a proxy listed in WEB_TRUSTED_PROXIES, the forwarded one."""
+    return client_address(request, networks(context(request).settings.web_trusted_proxies))
 
 
 def _csrf(session: Session) -> str:
