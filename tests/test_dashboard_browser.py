@@ -19,6 +19,7 @@ from storage import audit, faq_drafts
 from tests.browser_support import (
     DESKTOP,
     PHONE,
+    artifact_path,
     bot_server,
     chromium,
     needs_chromium,
@@ -108,6 +109,7 @@ async def test_check_in_at_the_door_then_the_overview(server: Served, browser: B
     await door.get_by_role("button", name="Xác nhận có mặt").click()
     await expect(door.get_by_role("status")).to_contain_text("có mặt")
     await door.screenshot(path=screenshot_path("dashboard-checkin.png"), full_page=True)
+    assert await door.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     await assert_accessible(door)
     # Again: nothing changes, and it says so.
     await door.get_by_label("Mã đăng ký của người đến").fill(signup.code)
@@ -132,6 +134,13 @@ async def test_check_in_at_the_door_then_the_overview(server: Served, browser: B
     row = office.locator("table.attendees tbody tr").first
     await expect(row).to_contain_text("09******78")
     await assert_accessible(office)
+    await office.emulate_media(media="print")  # the A4 list: no navigation, no buttons
+    assert not await office.get_by_role("navigation").is_visible()
+    assert not await row.get_by_role("button").is_visible()
+    await expect(office.get_by_role("columnheader", name="Ký tên")).to_be_visible()
+    await office.pdf(path=str(artifact_path("dashboard-attendees.pdf")), format="A4")
+    await office.screenshot(path=artifact_path("dashboard-attendees-print.png"))
+    await office.emulate_media(media="screen")
     await row.get_by_role("button", name=re.compile("Hiện số")).click()
     await expect(office.locator(".phone-full")).to_have_text("0912345678")
     async with office.expect_download() as download_info:
