@@ -154,7 +154,10 @@ async def test_yaml_upload_dry_run_then_apply(client: TestClient, app: AppContex
     assert "sessions.import" in await actions(app)
 
 
-async def test_check_in_rules(client: TestClient, app: AppContext, chat: Chat) -> None:
+async def test_check_in_rules(
+    client: TestClient, app: AppContext, chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")  # what production logs (SQL parameters are held at WARNING)
     ids = await add_sessions(app, spec(app, "mine"), spec(app, "other", days=4))
     await book_via_chat(chat, ids["other"])
     [theirs] = await rows(app)
@@ -202,6 +205,8 @@ async def test_check_in_rules(client: TestClient, app: AppContext, chat: Chat) -
     [walked] = list(csv.DictReader(io.StringIO((await walk_ins.read()).decode("utf-8-sig"))))
     assert walked["Đến trực tiếp"] == "có" and walked["Kênh"] == "walk-in"
     assert {"checkin.walk_in", "signups.export"} <= set(await actions(app))
+    for secret in ("0912345678", "0912 345 678", "0905123456", PASSWORD, csrf):
+        assert secret not in caplog.text
 
 
 async def command(settings: Settings, *argv: str) -> int:
