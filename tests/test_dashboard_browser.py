@@ -128,6 +128,12 @@ async def test_check_in_at_the_door_then_the_overview(server: Served, browser: B
     await assert_accessible(office)
     response = await office.goto(f"{base_url}/dashboard/accounts")
     assert response is not None and response.status == 403
+    for path in ("sessions/new", "sessions/import", f"sessions/{ids['nghia-hanh']}/edit"):
+        await office.goto(f"{base_url}/dashboard/{path}")
+        await assert_accessible(office)
+    await office.get_by_role("button", name="Lưu").click()  # unchanged: saved, nobody told
+    await expect(office.get_by_role("status")).to_contain_text("Đã lưu")
+    await assert_accessible(office)
     await office.goto(f"{base_url}/dashboard/sessions")
     await assert_accessible(office)
     await office.get_by_role("link", name=re.compile("VNeID")).click()
