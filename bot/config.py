@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     # Empty: under /dashboard on the web chat's server. Both set: its own address only.
     dashboard_host: str | None = None
     dashboard_port: int | None = None
+    # Its address as door volunteers' phones reach it (https://cds.example.vn/dashboard):
+    # the QR code in a web-chat booking confirmation then opens that booking's check-in.
+    dashboard_public_url: str | None = None
     # Logged out after this long without a request.
     dashboard_idle_minutes: int = 30
     # Failed log-ins allowed per 15 minutes, per account and per client address.

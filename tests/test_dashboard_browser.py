@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -23,6 +24,9 @@ from tests.browser_support import (
     bot_server,
     chromium,
     needs_chromium,
+    press,
+    press_first,
+    say,
     screenshot_path,
     serious_accessibility_problems,
     upcoming,
@@ -87,15 +91,36 @@ async def test_wrong_password_is_refused_in_the_browser(server: Served, browser:
 
 async def test_check_in_at_the_door_then_the_overview(server: Served, browser: Browser) -> None:
     runtime, base_url, ids = server
-    citizen = Chat(runtime.dispatcher, chat_id="web-citizen-0001", channel="web")
-    await book_via_chat(citizen, ids["nghia-hanh"], name="Nguyễn Thị Lan")
-    [signup] = await rows(runtime.app)
+    app = runtime.app
+    app.settings = app.settings.model_copy(update={"dashboard_public_url": f"{base_url}/dashboard"})
+    # A citizen signs up on the web chat, on a phone, and asks a few questions.
+    web = await browser.new_page(viewport=PHONE)
+    await web.goto(base_url)
+    await expect(web.locator(".msg.bot").first).to_contain_text("Xin chào")
+    await press(web, "📝 Đăng ký buổi hỗ trợ")
+    await press_first(web)
+    await press(web, "✅ Tôi đồng ý")
+    await say(web, "Nguyễn Thị Lan")
+    await say(web, "0912 345 678")
+    await press_first(web)
+    await press(web, "✅ Xác nhận đăng ký")
+    newest = web.locator("#log .newest")
+    await expect(newest).to_contain_text("Đăng ký thành công")
+    [signup] = await rows(app)
+    assert signup.code in await newest.inner_text()
+    qr = newest.locator("img.qr")
+    await expect(qr).to_be_visible()
+    assert await qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    await qr.scroll_into_view_if_needed()
+    await web.screenshot(path=screenshot_path("booking-qr.png"))
+    link = f"{base_url}/dashboard/checkin?code={signup.code}"
+    assert await qr.get_attribute("src") == f"/api/qr.svg?text={quote(link, safe='')}"
     for question in (
         "quen mat khau vneid thi lam sao",
         "nộp hồ sơ online ở đâu",
         "giá vé xe buýt?",
     ):
-        await citizen.say(question)
+        await say(web, question)
 
     # The door volunteer, on a phone: only the check-in page and the assigned session.
     door = await logged_in(browser, base_url, "cuavao", viewport=PHONE)
@@ -111,9 +136,8 @@ async def test_check_in_at_the_door_then_the_overview(server: Served, browser: B
     await door.screenshot(path=screenshot_path("dashboard-checkin.png"), full_page=True)
     assert await door.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     await assert_accessible(door)
-    # Again: nothing changes, and it says so.
-    await door.get_by_label("Mã đăng ký của người đến").fill(signup.code)
-    await door.get_by_role("button", name="Tìm").click()
+    # Again, as scanning the QR code does (its link): nothing changes, and it says so.
+    await door.goto(link)
     await expect(door.locator(".card .success")).to_contain_text("Đã có mặt")
     for path in ("overview", "sessions", "accounts", "audit", f"sessions/{ids['nghia-hanh']}"):
         response = await door.goto(f"{base_url}/dashboard/{path}")

@@ -8,12 +8,14 @@ proxy, the address it forwards) and for the whole server.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import secrets
 from pathlib import Path
 from typing import Any
 
+import segno
 from aiohttp import web
 
 from bot.channels.base import OnWire, Sent, go_on_wire
@@ -34,6 +36,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 WEB_CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FIELD_CHARS = 5000
 MAX_MESSAGE_ID_CHARS = 64
+MAX_QR_CHARS = 300
 
 
 _BODY_ERROR_CODES = {413: "too_large", 408: "timeout"}
@@ -113,6 +116,7 @@ class WebChatChannel:
         web_app.router.add_post("/api/chat", self._chat)
         web_app.router.add_get("/api/updates", self._updates)
         web_app.router.add_get("/api/events", self._events)
+        web_app.router.add_get("/api/qr.svg", self._qr)
         web_app.on_shutdown.append(self.streams.close_all)
 
     async def _page(self, request: web.Request) -> web.FileResponse:
@@ -172,6 +176,24 @@ class WebChatChannel:
         async with self.app.transaction() as db:
             replies = await web_mailbox.take_all(db, web_chat_id)
         return web.json_response({"session": web_chat_id, "replies": replies})
+
+    async def _qr(self, request: web.Request) -> web.Response:
+        """A reply's `qr` text (a booking code, a check-in link) as an SVG QR code."""
+        wait = await self._admit(self.client_address(request))
+        if wait:
+            return _rate_limited(wait, self.dispatcher.texts.slow_down)
+        text = request.query.get("text", "")
+        if not 1 <= len(text) <= MAX_QR_CHARS:
+            return _error(400, "bad_request", f"'text' must have 1 to {MAX_QR_CHARS} characters")
+        buffer = io.BytesIO()
+        segno.make(text, error="m").save(
+            buffer, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="QR"
+        )
+        return web.Response(
+            body=buffer.getvalue(),
+            content_type="image/svg+xml",
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-Sent Events of this page's mailbox (bot/channels/web_events.py)."""
