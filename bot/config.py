@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # Redis (e.g. redis://127.0.0.1:6379/0): with several workers, the send budgets, the web
     # limits and Telegram's 429 pause are shared there. Empty: each process keeps its own.
     redis_url: str | None = None
+    # Start of every Redis key: deployments sharing one Redis must use different prefixes.
+    redis_key_prefix: str = "cds"
+
+    # /metrics (Prometheus): scrapes must send "Authorization: Bearer <token>". Empty: only
+    # direct connections from this machine are served (never through the reverse proxy).
+    metrics_token: SecretStr | None = None
 
     # Outbox sender: how often it looks for due messages.
     outbox_poll_seconds: float = 1.0

@@ -39,6 +39,9 @@ class AppContext:
     budgets: Budgets = field(default_factory=Budgets)
     # Key of `bot.privacy.person_key`, generated once and kept in the database (`load_secrets`).
     privacy_key: bytes = b""
+    # True once every channel, the web server and the jobs run; False again at a stop
+    # (/readyz: a load balancer sends nothing to a worker that is starting or stopping).
+    ready: bool = False
     # Set after a transaction queued outbox messages, so the sender wakes up at once.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Feature jobs by name, set to run one early (`wake`); the runtime waits on them.
@@ -101,7 +104,7 @@ def build_app_context(
         settings=settings,
         engine=engine,
         open_db=create_session_maker(engine),
-        budgets=Budgets.from_url(settings.redis_url),
+        budgets=Budgets.from_url(settings.redis_url, settings.redis_key_prefix),
         clock=clock or SystemClock(),
         knowledge=knowledge.base,
         matcher=knowledge.matcher,

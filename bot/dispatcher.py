@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import metrics
 from bot.context import AppContext
 from bot.features import CoreTexts
 from bot.locks import KeyedLocks
@@ -49,9 +50,11 @@ class Dispatcher:
         # NUL, lone surrogates and control characters go here, at the boundary: a database
         # would refuse them in the middle of a form and the citizen could never finish it.
         incoming = incoming.cleaned()
+        timer = metrics.TURN_SECONDS.labels(incoming.channel).time()
         async with self._locks.hold(incoming.conversation_key):
             try:
-                return await self._handle_in_order(incoming)
+                with timer:
+                    return await self._handle_in_order(incoming)
             except Exception:
                 logger.exception(
                     "handler failed channel=%s chat=%s kind=%s payload=%.80s",
@@ -152,10 +155,13 @@ class Dispatcher:
         incoming = turn.incoming
         if incoming.chat_type == ChatType.PRIVATE:  # groups: their own route decides
             if _is_empty(incoming):
+                metrics.UPDATES.labels(incoming.channel, "empty").inc()
                 return [self.texts.empty]
             if len(incoming.text or "") > MAX_TEXT_CHARS:
+                metrics.UPDATES.labels(incoming.channel, "too_long").inc()
                 return [self.texts.too_long(MAX_TEXT_CHARS)]
         route, turn.incoming = self.router.resolve(incoming, turn.state)
+        metrics.UPDATES.labels(incoming.channel, route.name).inc()
         notes: list[Reply] = []
         if route.leaves_flow:
             flow = self.router.flow_named(turn.state.flow)

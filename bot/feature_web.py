@@ -37,8 +37,9 @@ def shared_mounts(parts: list[WebPart]) -> list[Mount]:
     return [mount_for(part) for part in parts if not part.separate]
 
 
-async def start_separate(parts: list[WebPart]) -> list[web.AppRunner]:
-    """Serve each part that has its own host and port; the runners to clean up."""
+async def start_separate(parts: list[WebPart], *, reuse_port: bool = False) -> list[web.AppRunner]:
+    """Serve each part that has its own host and port (`reuse_port`: shared by several
+    workers, as the main server is); the runners to clean up."""
     runners = []
     for part in parts:
         if not part.separate:
@@ -48,7 +49,7 @@ async def start_separate(parts: list[WebPart]) -> list[web.AppRunner]:
         runner = web.AppRunner(outer, access_log=None, handler_cancellation=True)
         await runner.setup()
         try:
-            await web.TCPSite(runner, part.host, part.port).start()
+            await web.TCPSite(runner, part.host, part.port, reuse_port=reuse_port or None).start()
         except BaseException:
             await runner.cleanup()
             raise

@@ -94,7 +94,7 @@ class Inbox:
         deadline = loop.time() + ORDER_WAIT_SECONDS
         while loop.time() < deadline:
             async with self.app.open_db() as db:
-                earlier = await store.earlier_unanswered(db, self.channel, chat_id, inbox_id)
+                earlier = await store.earlier_unfinished(db, self.channel, chat_id, inbox_id)
             if not set(earlier) - self._failed_here:
                 return
             await asyncio.sleep(ORDER_POLL_SECONDS)

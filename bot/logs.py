@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterable
@@ -34,6 +35,12 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+# Set by `run --workers N` for each worker: its lines say which worker wrote them.
+_WORKER = (
+    os.environ.get("BOT_WORKER_INDEX") if os.environ.get("BOT_WORKER_INDEX", "").isdigit() else None
+)
+
+
 class Redactor:
     """Replaces configured secrets and token-shaped strings."""
 
@@ -52,7 +59,8 @@ class SafeFormatter(logging.Formatter):
     """Text lines: escaped message, indented traceback, secrets redacted."""
 
     def __init__(self, redact: Redactor, fmt: str | None = None) -> None:
-        super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s: %(message)s")
+        worker = f" [w{_WORKER}]" if _WORKER is not None else ""
+        super().__init__(fmt or f"%(asctime)s %(levelname)s{worker} %(name)s: %(message)s")
         self._redact = redact
 
     def formatMessage(self, record: logging.LogRecord) -> str:
@@ -81,6 +89,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        if _WORKER is not None:
+            entry["worker"] = int(_WORKER)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         # json.dumps escapes every control character, so one record stays one line.

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.batching import GroupCommit
 from bot.channels.base import (
     NotAllowed,
@@ -195,6 +196,7 @@ class OutboxSender:
             logger.debug("outbox: withdrawn before sending %s", where)
             return True
         except RetryAfter as error:
+            metrics.OUTBOX_SENDS.labels(row.channel, "retry_after").inc()
             await self._reschedule(row, timedelta(seconds=error.seconds), f"retry after {error}")
             logger.info("outbox: rate limited, waiting %.1fs %s", error.seconds, where)
             return False
@@ -228,6 +230,7 @@ class OutboxSender:
         return True
 
     async def _sent(self, row: OutboxMessage, sent: Sent | None) -> None:
+        metrics.OUTBOX_SENDS.labels(row.channel, str(OutboxStatus.SENT)).inc()
         await self._sent_marks.submit((row.id, sent.message_id if sent is not None else None))
 
     async def _begin_sends(self, db: AsyncSession, row_ids: Sequence[int]) -> list[bool]:
@@ -247,6 +250,7 @@ class OutboxSender:
             await outbox.reschedule(db, row.id, self.app.clock.now() + delay, error)
 
     async def _final(self, row: OutboxMessage, status: OutboxStatus, error: str) -> None:
+        metrics.OUTBOX_SENDS.labels(row.channel, str(status)).inc()
         async with self.app.transaction() as db:
             await outbox.mark_final(db, row.id, status, error)
 

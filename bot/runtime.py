@@ -34,6 +34,8 @@ from storage.db import migrates_itself, require_current_schema, upgrade_schema
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 3600
+# At a stop, how long the outbox sender and the jobs may take to end their current step.
+STOP_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -96,6 +98,7 @@ async def running(
     product: Product | None = None,
     zalo_tuning: ZaloTuning | None = None,
     migrate: bool = True,
+    reuse_port: bool = False,
 ) -> AsyncIterator[Runtime]:
     """Run the whole bot inside the `async with` block (every configured channel)."""
     app, dispatcher = await prepare(settings, clock, knowledge, product, migrate=migrate)
@@ -111,8 +114,8 @@ async def running(
         if serve_web:
             parts = feature_parts(app)
             web_app = build_web_app(app, [*mounts, *shared_mounts(parts)])
-            runtime.web_runner = await start_web(app, web_app)
-            runtime.feature_runners = await start_separate(parts)
+            runtime.web_runner = await start_web(app, web_app, reuse_port=reuse_port)
+            runtime.feature_runners = await start_separate(parts, reuse_port=reuse_port)
         await _start_features(app)
         sender = OutboxSender(app)
         await sender.recover()
@@ -123,13 +126,13 @@ async def running(
                     _every(job, app, runtime.stop, sender.owner), name=f"job:{job.name}"
                 )
             )
+        app.ready = True
         yield runtime
     finally:
+        app.ready = False
         runtime.stop.set()
         app.outbox_wakeup.set()
-        for task in runtime.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await _finish_tasks(runtime.tasks, STOP_GRACE_SECONDS)
         for runner in runtime.feature_runners:
             await runner.cleanup()
         if runtime.web_runner is not None:
@@ -139,15 +142,36 @@ async def running(
         await app.close()
 
 
-async def serve_forever(settings: Settings, product: Product | None = None) -> None:
-    """`python -m bot run`: serve until SIGINT or SIGTERM."""
+async def _finish_tasks(tasks: Sequence[asyncio.Task[None]], grace_seconds: float) -> None:
+    """Let the sender and the jobs end their current step; cancel what is still running after
+    the grace (its work is in the database and is picked up again at the next start), so a
+    stuck job cannot keep the channels and the database from closing."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+    for task in pending:
+        task.cancel()
+    if pending:
+        names = ", ".join(sorted(task.get_name() for task in pending))
+        logger.warning("stopping: cancelled %s after %.0fs", names, grace_seconds)
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def serve_forever(
+    settings: Settings, product: Product | None = None, *, reuse_port: bool = False
+) -> None:
+    """`python -m bot run`: serve until SIGINT or SIGTERM (`reuse_port`: one of several
+    workers sharing the port)."""
     _raise_file_limit()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(AcceptErrorThrottle())
     # The embedded SQLite bot migrates itself; on PostgreSQL other workers may share the
     # database, so upgrading is a deploy step (`db upgrade`) and a worker refuses an old schema.
     async with running(
-        settings, product=product, migrate=migrates_itself(settings.database_url)
+        settings,
+        product=product,
+        migrate=migrates_itself(settings.database_url),
+        reuse_port=reuse_port,
     ) as runtime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop.set)

@@ -10,12 +10,20 @@ it, the same limiters run in process memory (one worker, the embedded default).
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Hashable
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.ratelimit import RateLimiter, WindowLimiter
+
+logger = logging.getLogger(__name__)
+
+# While Redis cannot be reached, say so at most this often (the limits then hold per process).
+_OUTAGE_LOG_SECONDS = 60.0
 
 # A token bucket: refill at `rate` per second up to `burst`; take one token, or say how long
 # to wait (refusing takes nothing). Time from the server, in seconds with microseconds.
@@ -74,20 +82,35 @@ class LocalLimiter:
 
 
 class RedisLimiter:
-    """The same limits in Redis, shared by every worker."""
+    """The same limits in Redis, shared by every worker. While Redis is unreachable the
+    limits hold in this process (`fallback`): a Redis outage slows nothing down to a stop
+    and fails no message."""
 
-    def __init__(self, redis: Redis, name: str, script: str, args: tuple[float, float]) -> None:
-        self._redis = redis
-        self._name = name
-        self._script = redis.register_script(script)
+    def __init__(
+        self,
+        budgets: Budgets,
+        name: str,
+        script: str,
+        args: tuple[float, float],
+        fallback: LocalLimiter,
+    ) -> None:
+        assert budgets.redis is not None
+        self._budgets = budgets
+        self._key = f"{budgets.prefix}:limit:{name}"
+        self._script = budgets.redis.register_script(script)
         self._args = args
+        self._fallback = fallback
         self._sequence = 0
 
     async def acquire(self, key: Hashable) -> float:
         self._sequence += 1
-        result = await self._script(
-            keys=[f"cds:limit:{self._name}:{key}"], args=[*self._args, self._sequence]
-        )
+        try:
+            result = await self._script(
+                keys=[f"{self._key}:{key}"], args=[*self._args, self._sequence]
+            )
+        except (RedisError, OSError) as error:
+            self._budgets.outage(error)
+            return await self._fallback.acquire(key)
         return float(result)
 
     async def wait(self, key: Hashable) -> None:
@@ -107,8 +130,11 @@ async def _wait_for(limiter: Limiter, key: Hashable) -> None:
 class Budgets:
     """Makes the bot's limiters: shared in Redis when configured, else in process."""
 
-    def __init__(self, redis: Redis | None = None) -> None:
+    def __init__(self, redis: Redis | None = None, prefix: str = "cds") -> None:
         self.redis = redis
+        # Keeps two deployments (or test runs) that share one Redis apart.
+        self.prefix = prefix
+        self._outage_logged_at = -_OUTAGE_LOG_SECONDS
 
     @property
     def shared(self) -> bool:
@@ -116,32 +142,53 @@ class Budgets:
 
     def bucket(self, name: str, rate: float, burst: float) -> Limiter:
         """`rate` per second, bursts of `burst`."""
+        local = LocalLimiter(RateLimiter(rate, burst))
         if self.redis is None:
-            return LocalLimiter(RateLimiter(rate, burst))
-        return RedisLimiter(self.redis, name, _BUCKET, (rate, burst))
+            return local
+        return RedisLimiter(self, name, _BUCKET, (rate, burst), local)
 
     def window(self, name: str, count: int, seconds: float) -> Limiter:
         """At most `count` in any `seconds`."""
+        local = LocalLimiter(WindowLimiter(count, seconds))
         if self.redis is None:
-            return LocalLimiter(WindowLimiter(count, seconds))
-        return RedisLimiter(self.redis, name, _WINDOW, (count, seconds))
+            return local
+        return RedisLimiter(self, name, _WINDOW, (count, seconds), local)
 
     async def pause(self, name: str, seconds: float) -> None:
         """Every worker stops sending on `name` for `seconds` (Telegram's 429)."""
-        if self.redis is not None:
-            await self.redis.set(f"cds:pause:{name}", "1", px=max(1, int(seconds * 1000)))
+        if self.redis is None:
+            return
+        try:
+            await self.redis.set(f"{self.prefix}:pause:{name}", "1", px=max(1, int(seconds * 1000)))
+        except (RedisError, OSError) as error:
+            self.outage(error)
 
     async def paused_for(self, name: str) -> float:
         """Seconds left of a pause another worker set (0 when none)."""
         if self.redis is None:
             return 0.0
-        left = await self.redis.pttl(f"cds:pause:{name}")
+        try:
+            left = await self.redis.pttl(f"{self.prefix}:pause:{name}")
+        except (RedisError, OSError) as error:
+            self.outage(error)
+            return 0.0
         return max(0.0, left / 1000) if left and left > 0 else 0.0
+
+    def outage(self, error: Exception) -> None:
+        """Redis did not answer: the limits hold per process until it does (logged)."""
+        now = time.monotonic()
+        if now - self._outage_logged_at >= _OUTAGE_LOG_SECONDS:
+            self._outage_logged_at = now
+            logger.warning(
+                "redis unreachable (%s): send limits hold per process until it answers",
+                type(error).__name__,
+            )
 
     async def close(self) -> None:
         if self.redis is not None:
             await self.redis.aclose()
 
     @classmethod
-    def from_url(cls, url: str | None) -> Budgets:
-        return cls(Redis.from_url(url, decode_responses=True) if url else None)
+    def from_url(cls, url: str | None, prefix: str = "cds") -> Budgets:
+        redis = Redis.from_url(url, decode_responses=True, socket_timeout=2) if url else None
+        return cls(redis, prefix)

@@ -21,8 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import metrics
 from bot.context import AppContext
 from storage import inbox, outbox_reports
+from storage.db import current_revision, head_revision
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,24 @@ def build_web_app(app: AppContext, mounts: Iterable[Mount]) -> web.Application:
             }
         )
 
+    async def readyz(request: web.Request) -> web.Response:
+        """Ready for traffic: started, the database answers, and its schema is this version's."""
+        problems = [] if app.ready else ["starting or stopping"]
+        try:
+            revision = await current_revision(app.engine)
+        except Exception:
+            logger.exception("readiness check: database unreachable")
+            problems.append("database unreachable")
+        else:
+            if revision != head_revision():
+                problems.append(f"schema at {revision}, this version needs {head_revision()}")
+        if problems:
+            return web.json_response({"status": "not ready", "problems": problems}, status=503)
+        return web.json_response({"status": "ready", "channels": sorted(app.channels)})
+
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/metrics", metrics.handler(app))
     for mount in mounts:
         mount(web_app)
     return web_app

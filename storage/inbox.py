@@ -96,17 +96,18 @@ async def delete_done_before(db: AsyncSession, cutoff: datetime) -> int:
     return rowcount(result)
 
 
-async def earlier_unanswered(
+async def earlier_unfinished(
     db: AsyncSession, channel: str, chat_id: str, inbox_id: int
 ) -> list[int]:
-    """Ids of this chat's updates that arrived before `inbox_id` and are still unhandled."""
+    """Ids of this chat's updates that arrived before `inbox_id` and are not finished: not
+    handled yet, or handled with their replies still being sent."""
     found = await db.scalars(
         select(InboxUpdate.id)
         .where(
             InboxUpdate.channel == channel,
             InboxUpdate.chat_id == chat_id,
             InboxUpdate.id < inbox_id,
-            InboxUpdate.status == InboxStatus.RECEIVED,
+            InboxUpdate.status != InboxStatus.DONE,
         )
         .order_by(InboxUpdate.id)
         .limit(100)

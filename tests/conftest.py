@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from bot.context import AppContext, Knowledge, load_knowledge
 from bot.dispatcher import Dispatcher
 from bot.runtime import prepare
 from bot.webserver import build_web_app
+from tests.redis_support import REDIS_URL, redis_reachable
 from tests.support import Chat, FakeChannel
 
 POSTGRES_URL = os.environ.get(
@@ -50,11 +52,18 @@ def postgres_unavailable() -> str | None:
     return None
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     reason = postgres_unavailable()
     if reason is None:
-        return f"PostgreSQL: reachable ({POSTGRES_URL}); storage tests run on SQLite and PostgreSQL"
-    return f"PostgreSQL: NOT reachable ({reason}); PostgreSQL variants of tests will be SKIPPED"
+        postgres = (
+            f"PostgreSQL: reachable ({POSTGRES_URL}); storage tests run on SQLite and PostgreSQL"
+        )
+    else:
+        postgres = f"PostgreSQL: NOT reachable ({reason}); PostgreSQL variants will be SKIPPED"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        redis = pool.submit(asyncio.run, redis_reachable()).result()
+    shared = "reachable" if redis else "NOT reachable; shared-budget tests will be SKIPPED"
+    return [postgres, f"Redis ({REDIS_URL}): {shared}"]
 
 
 async def _pg_execute(sql: str) -> None:
@@ -70,10 +79,23 @@ async def _pg_execute(sql: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def settings(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Settings]:
     """Settings for a fresh, empty database of each kind."""
-    base = {"_env_file": None, "web_port": 0, "admin_ids": "900001"}
+    base: dict[str, object] = {"_env_file": None, "web_port": 0, "admin_ids": "900001"}
     if request.param == "sqlite":
         yield Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/bot.db", **base)  # type: ignore[arg-type]
         return
+    async with _postgres(base) as postgres:
+        yield postgres
+
+
+@pytest.fixture
+async def postgres_settings() -> AsyncIterator[Settings]:
+    """Settings for a fresh, empty PostgreSQL schema (tests of several worker processes)."""
+    async with _postgres({"_env_file": None, "web_port": 0, "admin_ids": "900001"}) as postgres:
+        yield postgres
+
+
+@contextlib.asynccontextmanager
+async def _postgres(base: dict[str, object]) -> AsyncIterator[Settings]:
     reason = postgres_unavailable()
     if reason is not None:
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {reason}")

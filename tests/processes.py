@@ -7,16 +7,29 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(r"web chat on http://127\.0\.0\.1:(\d+)/")
+_WORKER_STARTED = re.compile(r"worker \d+ started \(pid (\d+)\)")
 
 
 class BotProcess:
-    """Start, kill -9 or stop the bot; its whole log (stderr and stdout) goes to a file."""
+    """Start, kill -9 or stop the bot; its whole log (stderr and stdout) goes to a file.
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    `module` is what runs (`python -m <module> run <args>`); with `--workers N` in `args`,
+    a start waits until all N workers listen.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        module: str = "bot",
+        args: Sequence[str] = (),
+    ) -> None:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEB_"))},
             "WEB_HOST": "127.0.0.1",
@@ -29,13 +42,18 @@ class BotProcess:
         self.port = 0
         self._log_offset = 0
         self._upgraded = False
+        self.module = module
+        self.args = list(args)
+        self.workers = (
+            int(self.args[self.args.index("--workers") + 1]) if "--workers" in args else 1
+        )
 
     async def upgrade(self) -> None:
         """`python -m bot db upgrade`, the deploy step before workers start on PostgreSQL."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            self.module,
             "db",
             "upgrade",
             cwd=ROOT,
@@ -58,8 +76,9 @@ class BotProcess:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot",
+                self.module,
                 "run",
+                *self.args,
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -70,9 +89,9 @@ class BotProcess:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while loop.time() < deadline:
-            match = _LISTENING.search(self.new_log())
-            if match:
-                self.port = int(match.group(1))
+            listening = _LISTENING.findall(self.new_log())
+            if len(listening) >= self.workers:
+                self.port = int(listening[0])
                 return self.port
             if self.process.returncode is not None:
                 break
@@ -87,6 +106,10 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace")
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the workers started since the last start (`--workers`), in order."""
+        return [int(pid) for pid in _WORKER_STARTED.findall(self.new_log())]
 
     async def kill9(self) -> None:
         assert self.process is not None

@@ -8,6 +8,7 @@ import contextlib
 import sys
 from typing import Any
 
+from bot import workers
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
 from bot.outbox import OutboxSender
@@ -21,6 +22,14 @@ def register(subparsers: Any) -> None:
     run.add_argument(
         "--port", type=_port, help="port of the web chat (default: WEB_PORT, else 8080)"
     )
+    run.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        help="worker processes sharing the port (PostgreSQL and webhooks only; default 1)",
+    )
+    # Set by the supervisor of `--workers N` for each of its workers.
+    run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
     chat = subparsers.add_parser(
         "chat",
@@ -41,11 +50,25 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _worker_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (1-64)")
+    return int(text)
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.port is not None:
         settings = settings.model_copy(update={"web_port": args.port})
+    reason = workers.refusal(settings, args.workers)
+    if reason is not None:
+        print(f"cannot start: {reason}", file=sys.stderr)
+        return 2
     try:
-        await serve_forever(settings, args.product)
+        if args.workers > 1:
+            return await workers.Supervisor(
+                args.workers, settings.web_host, settings.web_port
+            ).run()
+        await serve_forever(settings, args.product, reuse_port=args.worker)
     except PortInUse as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from bot import metrics
 from bot.clock import VN_TZ, to_local
 from bot.messages import Button, Link, Reply
 from bot.payloads import small_number
@@ -119,6 +120,7 @@ async def answer_question(turn: Turn) -> list[Reply]:
     """Free text: answer, suggest, fall back or chat, and log what was not answered."""
     situation = situation_of(turn)
     result = turn.app.matcher.match(turn.text, situation)
+    metrics.FAQ_OUTCOMES.labels(result.action).inc()
     # Counts only (no words): the dashboard's overview shows answered/suggested/fallback shares.
     await question_counts.count(turn.db, to_local(turn.now).date(), result.action)
     if result.action in ("suggest", "fallback"):

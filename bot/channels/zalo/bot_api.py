@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import metrics
 from bot.channels.base import (
     DeliveryError,
     PermanentFailure,
@@ -62,6 +63,7 @@ def error_for(method: str, code: int, description: str, retry_after: float | Non
     detail = f"zalo bot {method}: {code} {description}".strip()
     lowered = description.lower()
     if code == 429:
+        metrics.RATE_LIMITED.labels("zalo_bot").inc()
         return RetryAfter(retry_after or DEFAULT_RETRY_AFTER, detail)
     if code == UNAUTHORIZED:
         return TokenRefused(detail)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from bot import metrics
 from bot.channels.base import (
     DeliveryError,
     PermanentFailure,
@@ -58,6 +59,7 @@ def error_for(code: int, message: str, now: datetime) -> DeliveryError:
         case -216 | -220:
             return TokenRejected(detail)
         case -32:
+            metrics.RATE_LIMITED.labels("zalo_oa").inc()
             return RetryAfter(RATE_LIMIT_PAUSE, detail)
         case -213 | -227:  # not a follower; banned or inactive for 45 days
             return RecipientUnreachable(detail)
@@ -161,6 +163,7 @@ class OaApi:
         except (aiohttp.ClientError, TimeoutError) as error:
             raise TemporaryFailure(f"zalo oa: {type(error).__name__}") from None
         if status == 429:
+            metrics.RATE_LIMITED.labels("zalo_oa").inc()
             seconds = _integer(retry_after)
             pause = seconds if seconds is not None and seconds > 0 else RATE_LIMIT_PAUSE
             raise RetryAfter(pause, "zalo oa: HTTP 429")
