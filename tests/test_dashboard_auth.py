@@ -20,6 +20,7 @@ from handlers.dashboard.limits import LoginLimiter
 from handlers.dashboard.passwords import WeakPassword, hash_password, verify_password
 from handlers.dashboard.web import web_part
 from storage import audit
+from tests.browser_support import upcoming
 from tests.conftest import START
 from tests.dashboard_support import (
     DASHBOARD,
@@ -29,6 +30,7 @@ from tests.dashboard_support import (
     dashboard_app,
     log_in,
 )
+from tests.signup_support import add_sessions
 
 
 def test_password_hash_is_argon2_and_verifies() -> None:
@@ -147,6 +149,14 @@ async def test_admin_creates_and_disables_accounts(client: TestClient, app: AppC
         data={"csrf": token, "username": "lan.tnv", "role": "door", "password": PASSWORD},
     )
     assert made.status == 200 and "lan.tnv" in await made.text()
+    await add_sessions(app, upcoming("binh-son", "Xã Bình Sơn", days=3))
+    given = {"csrf": token, "session": "binh-son"}
+    assert (
+        "Bỏ gán"
+        in await (await client.post("/dashboard/accounts/lan.tnv/assign", data=given)).text()
+    )
+    taken = await client.post("/dashboard/accounts/lan.tnv/assign", data={**given, "on": "0"})
+    assert "Bỏ gán" not in await taken.text()
     await client.post("/dashboard/accounts/lan.tnv/disable", data={"csrf": token})
     other = TestClient(TestServer(dashboard_app(app)))
     async with other:
