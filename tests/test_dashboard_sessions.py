@@ -180,6 +180,8 @@ async def test_check_in_rules(
         "phone": "0905 123 456",
     }
     assert (await client.post("/dashboard/checkin/walk-in", data=walk)).status == 400  # no consent
+    bad_phone = {**walk, "consent": "yes", "phone": "12ab"}
+    assert (await client.post("/dashboard/checkin/walk-in", data=bad_phone)).status == 400
     ok = await client.post("/dashboard/checkin/walk-in", data={**walk, "consent": "yes"})
     assert ok.status == 200 and "Lê Văn Tám" in await ok.text()
     walk_other = {**walk, "consent": "yes", "session": str(ids["other"])}

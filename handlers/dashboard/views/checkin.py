@@ -110,7 +110,10 @@ async def walk_in(request: web.Request) -> web.Response:
     form = await request.post()
     app = context(request)
     name = " ".join(str(form.get("full_name", "")).split())[:100]
-    phone = normalize_phone(str(form.get("phone", ""))) or ""
+    typed_phone = str(form.get("phone", "")).strip()
+    phone = normalize_phone(typed_phone) or ""
+    if typed_phone and not phone:
+        return await _render(request, 400, error="Số điện thoại chưa đúng, vui lòng kiểm tra lại.")
     need = " ".join(str(form.get("need", "")).split())[:300]
     session_id = str(form.get("session", ""))
     if form.get("consent") != "yes" or not name or not session_id.isdigit():
