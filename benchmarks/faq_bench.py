@@ -36,7 +36,8 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faq.kb import FaqEntry, KnowledgeBase, load_knowledge_base  # noqa: E402
+from faq.kb import load_knowledge_base  # noqa: E402
+from faq.kb_model import FaqEntry, KnowledgeBase  # noqa: E402
 from faq.matcher import Matcher  # noqa: E402
 from faq.normalize import strip_diacritics  # noqa: E402
 

@@ -14,7 +14,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.features import Feature
 from bot.shared_budget import Budgets
-from faq.kb import KnowledgeBase, load_knowledge_base
+from faq.kb import load_knowledge_base
+from faq.kb_model import KnowledgeBase
 from faq.matcher import Matcher
 from storage import app_secrets
 from storage.db import create_engine, create_session_maker

@@ -34,7 +34,7 @@ from bot.clock import DailyWindow
 from bot.context import AppContext
 from bot.messages import Reply
 from bot.privacy import mask_id
-from storage import outbox
+from storage import outbox_leases
 from storage.conversations import mark_blocked
 from storage.models import OutboxMessage, OutboxStatus
 
@@ -85,7 +85,7 @@ class OutboxSender:
         # No message to many people at night: they wait for the end of the quiet hours.
         self._quiet = DailyWindow.parse(app.settings.quiet_hours)
 
-    async def recover(self, *, at_start: bool = True) -> outbox.Recovery:
+    async def recover(self, *, at_start: bool = True) -> outbox_leases.Recovery:
         """Resend or flag rows a dead sender left on the wire; release its leases.
 
         At start-up on SQLite this process is the only sender, so every lease and every
@@ -93,7 +93,7 @@ class OutboxSender:
         """
         sole = at_start and self.app.engine.dialect.name == "sqlite"
         async with self.app.transaction() as db:
-            found = await outbox.recover(db, self.app.clock.now(), sole_sender=sole)
+            found = await outbox_leases.recover(db, self.app.clock.now(), sole_sender=sole)
         if found.resent or found.in_doubt:
             logger.warning(
                 "outbox: %d message(s) were on the wire when a sender stopped: "
@@ -112,7 +112,7 @@ class OutboxSender:
         while not self._stopping:
             now = self.app.clock.now()
             async with self.app.transaction() as db:
-                rows = await outbox.claim(
+                rows = await outbox_leases.claim(
                     db,
                     self.owner,
                     now,
@@ -234,7 +234,7 @@ class OutboxSender:
         await self._sent_marks.submit((row.id, sent.message_id if sent is not None else None))
 
     async def _begin_sends(self, db: AsyncSession, row_ids: Sequence[int]) -> list[bool]:
-        started = await outbox.begin_send(
+        started = await outbox_leases.begin_send(
             db, row_ids, self.owner, self.app.clock.now(), self.tuning.lease
         )
         return [row_id in started for row_id in row_ids]
@@ -242,22 +242,22 @@ class OutboxSender:
     async def _mark_sent(
         self, db: AsyncSession, sent: Sequence[tuple[int, str | None]]
     ) -> list[None]:
-        await outbox.mark_sent(db, sent, self.app.clock.now())
+        await outbox_leases.mark_sent(db, sent, self.app.clock.now())
         return [None] * len(sent)
 
     async def _reschedule(self, row: OutboxMessage, delay: timedelta, error: str) -> None:
         async with self.app.transaction() as db:
-            await outbox.reschedule(db, row.id, self.app.clock.now() + delay, error)
+            await outbox_leases.reschedule(db, row.id, self.app.clock.now() + delay, error)
 
     async def _final(self, row: OutboxMessage, status: OutboxStatus, error: str) -> None:
         metrics.OUTBOX_SENDS.labels(row.channel, str(status)).inc()
         async with self.app.transaction() as db:
-            await outbox.mark_final(db, row.id, status, error)
+            await outbox_leases.mark_final(db, row.id, status, error)
 
     async def _release(self, rows: Sequence[OutboxMessage]) -> None:
         if rows:
             async with self.app.transaction() as db:
-                await outbox.release(db, [row.id for row in rows], self.owner)
+                await outbox_leases.release(db, [row.id for row in rows], self.owner)
 
 
 async def wait_for_either(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from faq.kb import ACTION_FEATURES, KNOWN_FEATURES, FaqEntry, KnowledgeBase
+from faq.kb_model import ACTION_FEATURES, KNOWN_FEATURES, FaqEntry, KnowledgeBase
 from faq.sources import Source
 
 Phase = Literal["before", "during", "after"]

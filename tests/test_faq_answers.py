@@ -13,7 +13,8 @@ from faq.answers import (
     is_visible,
     visible_entries,
 )
-from faq.kb import KNOWN_FEATURES, FaqEntry, KnowledgeBase, load_knowledge_base
+from faq.kb import load_knowledge_base
+from faq.kb_model import KNOWN_FEATURES, FaqEntry, KnowledgeBase
 from faq.matcher import Matcher
 
 D = datetime.date

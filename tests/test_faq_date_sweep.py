@@ -14,7 +14,8 @@ import re
 import pytest
 
 from faq.answers import FIRST_NATIONAL_DAY_YEAR, Situation, answer_for
-from faq.kb import KNOWN_FEATURES, KnowledgeBase, load_knowledge_base
+from faq.kb import load_knowledge_base
+from faq.kb_model import KNOWN_FEATURES, KnowledgeBase
 
 D = datetime.date
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from faq.kb import KnowledgeBase, load_knowledge_base
+from faq.kb import load_knowledge_base
+from faq.kb_model import KnowledgeBase
 from faq.matcher import Matcher
 from faq.normalize import normalize, strip_diacritics
 

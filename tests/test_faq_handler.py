@@ -10,7 +10,7 @@ from bot.dispatcher import Dispatcher
 from bot.messages import Reply
 from bot.runtime import router_for
 from faq.answers import Situation, answer_for
-from faq.kb import KNOWN_FEATURES
+from faq.kb_model import KNOWN_FEATURES
 from handlers import faq, texts
 from handlers.faq.replies import answer_reply
 from handlers.texts import CORE_TEXTS

@@ -7,16 +7,13 @@ from pathlib import Path
 import pytest
 
 from faq.kb import (
-    ACTIONS,
-    KNOWN_FEATURES,
-    MAX_ANSWER_CHARS,
-    KnowledgeBaseError,
     check_knowledge_base,
     default_data_dir,
     load_knowledge_base,
     months_before,
     stale_entries,
 )
+from faq.kb_model import ACTIONS, KNOWN_FEATURES, MAX_ANSWER_CHARS, KnowledgeBaseError
 
 # The project's reference folder sits beside the repository (or a level above a worktree).
 REFERENCE = next(

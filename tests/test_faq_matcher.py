@@ -3,7 +3,8 @@
 import pytest
 
 from faq.grouping import group_similar
-from faq.kb import KnowledgeBase, load_knowledge_base
+from faq.kb import load_knowledge_base
+from faq.kb_model import KnowledgeBase
 from faq.matcher import Matcher
 
 
@@ -212,8 +213,8 @@ def test_repairs_never_touch_known_words(matcher: Matcher) -> None:
 
 
 def test_question_kinds() -> None:
-    from faq.matcher import question_kinds
     from faq.normalize import tokens
+    from faq.question_words import question_kinds
 
     assert question_kinds(tokens("hoạt động diễn ra khi nào")) == {"when"}
     assert question_kinds(tokens("có những hoạt động gì")) == {"what"}
@@ -224,7 +225,7 @@ def test_question_kinds() -> None:
 def test_a_when_question_prefers_an_entry_asked_when() -> None:
     import datetime
 
-    from faq.kb import FaqEntry
+    from faq.kb_model import FaqEntry
 
     def entry(faq_id: str, question: str) -> FaqEntry:
         day = datetime.date(2026, 2, 1)

@@ -105,6 +105,6 @@ def test_the_example_features_cli_verb(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_the_knowledge_base_knows_the_features_the_product_has() -> None:
     """`faq check` accepts exactly the bot features that exist (entries declare them)."""
-    from faq.kb import KNOWN_FEATURES
+    from faq.kb_model import KNOWN_FEATURES
 
     assert set(KNOWN_FEATURES) <= {feature.name for feature in FEATURES}

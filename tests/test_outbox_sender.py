@@ -10,7 +10,7 @@ from bot.clock import ManualClock
 from bot.context import AppContext
 from bot.messages import Reply
 from bot.outbox import MAX_ATTEMPTS, OutboxSender
-from storage import outbox, outbox_reports
+from storage import outbox, outbox_leases, outbox_reports
 from storage.conversations import is_blocked, load_conversation
 from storage.models import InDoubtPolicy, OutboxMessage
 from tests.support import FakeChannel
@@ -102,9 +102,9 @@ async def test_a_crash_leaves_only_the_row_on_the_wire_in_doubt(
         await queue(app, f"c{i}", f"never tried {i}")
     lease = timedelta(minutes=1)
     async with app.open_db() as db, db.begin():
-        rows = await outbox.claim(db, "dead", app.clock.now(), lease, 10, ["fake"])
+        rows = await outbox_leases.claim(db, "dead", app.clock.now(), lease, 10, ["fake"])
         for row in rows[:2]:  # both on the wire...
-            await outbox.begin_send(db, [row.id], "dead", app.clock.now(), lease)
+            await outbox_leases.begin_send(db, [row.id], "dead", app.clock.now(), lease)
     # ...when the process is killed. A new one starts. On SQLite it is the only sender and
     # takes over every lease at once; on PostgreSQL other workers may be alive, so the dead
     # one's leases are taken over when they expire.
@@ -127,7 +127,7 @@ async def test_a_row_withdrawn_while_waiting_is_not_sent(
     await queue(app, "a", "reminder", source="campaign:test")
     sender = OutboxSender(app)
     async with app.open_db() as db, db.begin():
-        (row,) = await outbox.claim(
+        (row,) = await outbox_leases.claim(
             db, sender.owner, app.clock.now(), timedelta(minutes=1), 10, ["fake"]
         )
         # The person opts out after the row was leased, before it went on the wire.

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import AppContext
-from storage import outbox, outbox_reports, unanswered, web_mailbox
+from storage import outbox, outbox_leases, outbox_reports, unanswered, web_mailbox
 from storage.conversations import is_blocked, load_conversation, mark_blocked
 from storage.db import current_revision
 from storage.dedupe import claim_update, forget_updates_before
@@ -81,19 +81,21 @@ async def test_outbox_dedupe_key_priority_and_claim_order(app: AppContext) -> No
         await outbox.enqueue(db, message("c", "x", channel="other"), START)
         await outbox.enqueue(db, message("d", "urgent", priority=outbox.Priority.REPLY), START)
     async with app.open_db() as db, db.begin():
-        rows = await outbox.claim(db, "w1", START, timedelta(minutes=1), 10, ["fake"])
+        rows = await outbox_leases.claim(db, "w1", START, timedelta(minutes=1), 10, ["fake"])
     assert [row.reply["text"] for row in rows] == ["urgent", "1"]
     async with app.open_db() as db, db.begin():
         # Leased rows are not claimed again while the lease holds...
-        assert await outbox.claim(db, "w2", START, timedelta(minutes=1), 10, ["fake"]) == []
+        assert await outbox_leases.claim(db, "w2", START, timedelta(minutes=1), 10, ["fake"]) == []
     async with app.open_db() as db, db.begin():
         # ...and are free once it expires (their sender died before trying them).
         later = START + timedelta(minutes=2)
-        again = await outbox.claim(db, "w2", later, timedelta(minutes=1), 10, ["fake"])
+        again = await outbox_leases.claim(db, "w2", later, timedelta(minutes=1), 10, ["fake"])
         assert [row.reply["text"] for row in again] == ["urgent", "1"]
         # The first owner lost them: it may not put them on the wire any more.
-        assert not await outbox.begin_send(db, [again[0].id], "w1", later, timedelta(minutes=1))
-        assert await outbox.begin_send(db, [again[0].id], "w2", later, timedelta(minutes=1))
+        assert not await outbox_leases.begin_send(
+            db, [again[0].id], "w1", later, timedelta(minutes=1)
+        )
+        assert await outbox_leases.begin_send(db, [again[0].id], "w2", later, timedelta(minutes=1))
         report = await outbox_reports.status_report(db)
     assert report.by_status == {"sending": 1, "pending": 3}
 
@@ -104,15 +106,15 @@ async def test_recovery_resends_or_reports_by_policy(app: AppContext) -> None:
         await outbox.enqueue(db, message("a", "seat", on_doubt=InDoubtPolicy.RESEND), START)
         await outbox.enqueue(db, message("b", "broadcast"), START)
         await outbox.enqueue(db, message("c", "never tried"), START)
-        rows = await outbox.claim(db, "dead", START, lease, 10, ["fake"])
+        rows = await outbox_leases.claim(db, "dead", START, lease, 10, ["fake"])
         for row in rows[:2]:
-            assert await outbox.begin_send(db, [row.id], "dead", START, lease)
+            assert await outbox_leases.begin_send(db, [row.id], "dead", START, lease)
     async with app.open_db() as db, db.begin():
         # A live sender's rows are left alone until their lease expires.
-        found = await outbox.recover(db, START + timedelta(seconds=30), sole_sender=False)
-        assert found == outbox.Recovery(resent=0, in_doubt=0, released=0)
-        found = await outbox.recover(db, START + timedelta(minutes=5), sole_sender=False)
-        assert found == outbox.Recovery(resent=1, in_doubt=1, released=0)
+        found = await outbox_leases.recover(db, START + timedelta(seconds=30), sole_sender=False)
+        assert found == outbox_leases.Recovery(resent=0, in_doubt=0, released=0)
+        found = await outbox_leases.recover(db, START + timedelta(minutes=5), sole_sender=False)
+        assert found == outbox_leases.Recovery(resent=1, in_doubt=1, released=0)
         report = await outbox_reports.status_report(db)
     assert report.by_status == {"pending": 2, "in_doubt": 1}
     assert (report.in_doubt_resent, report.in_doubt_not_resent) == (1, 1)
@@ -121,11 +123,11 @@ async def test_recovery_resends_or_reports_by_policy(app: AppContext) -> None:
 async def test_sole_sender_recovery_releases_every_lease_at_once(app: AppContext) -> None:
     async with app.open_db() as db, db.begin():
         await outbox.enqueue(db, message("a", "x"), START)
-        await outbox.claim(db, "dead", START, timedelta(hours=1), 10, ["fake"])
+        await outbox_leases.claim(db, "dead", START, timedelta(hours=1), 10, ["fake"])
     async with app.open_db() as db, db.begin():
-        found = await outbox.recover(db, START, sole_sender=True)
+        found = await outbox_leases.recover(db, START, sole_sender=True)
         assert found.released == 1
-        rows = await outbox.claim(db, "me", START, timedelta(minutes=1), 10, ["fake"])
+        rows = await outbox_leases.claim(db, "me", START, timedelta(minutes=1), 10, ["fake"])
     assert len(rows) == 1
 
 

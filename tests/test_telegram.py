@@ -12,8 +12,9 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramTuning
+from bot.channels.telegram import TelegramChannel, TelegramTuning
 from bot.channels.telegram_delivery import RetryPolicy
+from bot.channels.telegram_intake import SECRET_HEADER
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import Knowledge

@@ -1,12 +1,12 @@
 """Telegram channel: python-telegram-bot as a thin adapter onto the dispatcher.
 
-Only `telegram.Bot` (HTTP calls, types) and `telegram.ext.Updater` (long polling) are used:
-one update becomes one `Incoming`, the dispatcher's replies go back. No handlers,
+Only `telegram.Bot` (HTTP calls, types) is used; long polling is our own loop
+(bot/channels/telegram_intake.py): one update becomes one `Incoming`, the dispatcher's
+replies go back. No handlers,
 ConversationHandler or persistence of python-telegram-bot: state lives in our database.
 
-Every update is stored in the inbox (bot/inbox.py) before it is acknowledged: the webhook
-answers 200 after the insert commits; polling asks for the next batch (which confirms the
-previous offset) only after the batch is stored. Stored updates are handled in tracked
+Every update is stored in the inbox (bot/inbox.py) before it is acknowledged, by polling
+or the webhook (bot/channels/telegram_intake.py). Stored updates are handled in tracked
 background tasks, one chat at a time (so replies keep their order) and many chats in
 parallel; what a crash interrupted is handled after the restart.
 """
@@ -15,24 +15,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot as PtbBot
-from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import BotCommand, CallbackQuery, Update
 from telegram.constants import ChatMemberStatus
 from telegram.constants import ChatType as TelegramChatType
-from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channels import telegram_render as render
 from bot.channels.base import GroupCheck, OnWire, Sent
+from bot.channels.telegram_buttons import acknowledge, resolve_token
 from bot.channels.telegram_delivery import Deliverer, RetryPolicy, SendGate
 from bot.channels.telegram_desk import TelegramDesk
-from bot.channels.telegram_inbound import CHANNEL, incoming_from, is_id, received
+from bot.channels.telegram_inbound import CHANNEL, incoming_from
+from bot.channels.telegram_intake import Intake
 from bot.channels.telegram_typing import Typing
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
@@ -41,15 +42,11 @@ from bot.locks import KeyedLocks
 from bot.messages import ChatType, Incoming, Reply
 from bot.privacy import mask_id
 from bot.tasks import TrackedTasks
-from bot.webserver import BodyError, json_status, read_json_object
 from storage.conversations import mark_blocked
 
 logger = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
-# Only what the adapter uses: fewer updates to fetch, and edits/channel posts are ignored.
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 
 
 @dataclass(frozen=True)
@@ -90,8 +87,8 @@ class TelegramChannel:
         self.tuning = tuning or TelegramTuning()
         self.webhook_url = settings.telegram_webhook_url or None
         secret = settings.telegram_webhook_secret
-        self._secret = secret.get_secret_value() if secret is not None else ""
-        if self.webhook_url and not self._secret:
+        secret_value = secret.get_secret_value() if secret is not None else ""
+        if self.webhook_url and not secret_value:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
         self.bot = PtbBot(
             settings.telegram_bot_token.get_secret_value(),
@@ -119,8 +116,15 @@ class TelegramChannel:
         self._chat_locks = KeyedLocks()
         self._slots = asyncio.Semaphore(self.tuning.max_concurrent_updates)
         self._tasks = TrackedTasks("telegram")
-        self._poller: asyncio.Task[None] | None = None
-        self._accepting = False
+        self.intake = Intake(
+            self.bot,
+            self.inbox,
+            self.tuning,
+            secret_value,
+            self._tasks,
+            self._slots,
+            self._spawn_stored,
+        )
 
     @property
     def webhook_path(self) -> str:
@@ -140,25 +144,11 @@ class TelegramChannel:
         logger.info("telegram: connected as @%s", self.bot.username)
         await self._register_commands()
         await self._resume()
-        self._accepting = True
-        if self.webhook_url:
-            await self.bot.set_webhook(
-                self.webhook_url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES
-            )
-            logger.info("telegram: webhook mode, serving %s", self.webhook_path)
-            return
-        # Polling and a webhook exclude each other; pending updates are kept, not dropped.
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
-        logger.info("telegram: polling mode")
+        await self.intake.open(self.webhook_url, self.webhook_path)
 
     async def stop(self) -> None:
         """Stop taking updates, finish the ones taken, then close the HTTP clients."""
-        self._accepting = False
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        await self.intake.close()
         await self._tasks.finish(self.tuning.shutdown_grace_seconds)
         await self.bot.shutdown()
 
@@ -180,39 +170,7 @@ class TelegramChannel:
         for inbox_id, chat_id, replies in found.to_resend:
             self._tasks.spawn(self._resend(inbox_id, chat_id, replies))
 
-    async def _poll(self) -> None:
-        """Long polling of our own: a batch is stored before the next getUpdates confirms it
-        (python-telegram-bot's Updater confirms batches the application has not handled)."""
-        offset: int | None = None
-        backoff = self.tuning.poll_backoff_seconds
-        while self._accepting:
-            try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.tuning.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    read_timeout=self.tuning.poll_timeout + self.tuning.read_timeout,
-                )
-            except InvalidToken:
-                logger.critical("telegram: the bot token was refused; polling stopped")
-                return
-            except (Conflict, NetworkError) as error:
-                # Conflict: another process polls this token (only one may).
-                logger.warning("telegram: getUpdates failed (%s); retrying", error.message)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            backoff = self.tuning.poll_backoff_seconds
-            if not updates:
-                continue
-            stored = await self.inbox.store([received(update) for update in updates])
-            for inbox_id, update in zip(stored, updates, strict=True):
-                if inbox_id is not None:
-                    await self._slots.acquire()  # backpressure: at most N updates at once
-                    self._spawn_stored(inbox_id, update, release_slot=True)
-            offset = updates[-1].update_id + 1
-
-    def _spawn_stored(self, inbox_id: int, update: Update, *, release_slot: bool = False) -> None:
+    def _spawn_stored(self, inbox_id: int, update: Update, release_slot: bool = False) -> None:
         self._tasks.spawn(self._process(inbox_id, update, release_slot))
 
     # --- outbox ------------------------------------------------------------------------
@@ -258,37 +216,11 @@ class TelegramChannel:
     async def is_member(self, chat_id: str, user_id: str) -> bool:
         return await self.desk.is_member(chat_id, user_id)
 
-    # --- webhook -----------------------------------------------------------------------
+    # --- webhook (see telegram_intake.py) ----------------------------------------------
 
     def mount(self, web_app: web.Application) -> None:
         """Add the webhook route to the shared aiohttp application."""
-        web_app.router.add_post(self.webhook_path, self._webhook)
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        """Secret first, body second; store the update, then answer 200 and handle it."""
-        given = request.headers.get(SECRET_HEADER)
-        if given is None:
-            return json_status(401, "missing secret token")
-        if not hmac.compare_digest(given.encode("utf-8"), self._secret.encode("utf-8")):
-            logger.warning("telegram: webhook call with a wrong secret")
-            return json_status(403, "wrong secret token")
-        try:
-            data = await read_json_object(request, self.tuning.max_webhook_body_bytes)
-            if not is_id(data.get("update_id")):  # python-telegram-bot does not check it
-                raise ValueError("no update id")
-            update = Update.de_json(data, self.bot)
-            if update is None:
-                raise ValueError("empty update")
-        except BodyError as error:
-            return json_status(error.status, error.message)
-        except Exception:  # de_json raises KeyError/TypeError/ValueError on bad shapes
-            return json_status(400, "malformed update")
-        if not self._accepting or len(self._tasks) >= self.tuning.max_pending_webhook_updates:
-            return json_status(503, "busy")  # Telegram delivers it again later
-        (inbox_id,) = await self.inbox.store([received(update, data)])
-        if inbox_id is not None:  # None: a re-delivery of an update already stored
-            self._spawn_stored(inbox_id, update)
-        return web.json_response({"ok": True})
+        web_app.router.add_post(self.webhook_path, self.intake.webhook)
 
     # --- one update --------------------------------------------------------------------
 
@@ -318,14 +250,14 @@ class TelegramChannel:
         chat_id = incoming.chat_id
         private = incoming.chat_type == ChatType.PRIVATE
         acknowledged = (
-            asyncio.create_task(self._acknowledge(query, remove_keyboard=private))
+            asyncio.create_task(acknowledge(self.bot, query, remove_keyboard=private))
             if query
             else None
         )
         typing = Typing(self, chat_id) if private else None
         try:
             if incoming.payload is not None and render.is_token(incoming.payload):
-                incoming = await self._resolve_token(incoming)
+                incoming = await resolve_token(self.dispatcher, incoming)
             replies = await self.dispatcher.handle(incoming)
         finally:
             if typing is not None:
@@ -351,38 +283,6 @@ class TelegramChannel:
             await self.inbox.done(inbox_id)
         except Exception:
             logger.exception("telegram: stored replies could not be sent again")
-
-    async def _acknowledge(self, query: CallbackQuery, *, remove_keyboard: bool) -> None:
-        """Stop the button's spinner and, in a private chat, remove the keyboard so the
-        choice is made once (in a group the feature decides what its buttons become)."""
-        try:
-            await query.answer()
-        except TelegramError as error:  # too old (> ~15 s) or already answered
-            logger.debug("telegram: answerCallbackQuery failed: %s", error)
-        if not remove_keyboard:
-            return
-        message = query.message
-        if message is None or not isinstance(message, Message) or message.reply_markup is None:
-            return
-        try:
-            await self.bot.edit_message_reply_markup(
-                message.chat.id, message.message_id, reply_markup=None
-            )
-        except BadRequest as error:  # "message is not modified": a double tap got there first
-            logger.debug("telegram: keyboard not removed: %s", error.message)
-        except TelegramError as error:
-            logger.info("telegram: keyboard not removed: %s", error)
-
-    async def _resolve_token(self, incoming: Incoming) -> Incoming:
-        """A hashed long payload: look it up among the buttons shown last in this chat."""
-        assert incoming.payload is not None
-        shown = await self.dispatcher.last_buttons(self.name, incoming.chat_id)
-        payload = render.resolve_token(incoming.payload, (b.payload for b in shown))
-        if payload is None:
-            # Stale button: the core treats an unknown payload like any stale one.
-            logger.info("telegram: stale button token chat=%s", mask_id(incoming.chat_id))
-            return incoming
-        return replace(incoming, payload=payload)
 
     async def _ignore(self, update: Update) -> None:
         """Group messages, edits, service messages; a blocked bot is recorded."""

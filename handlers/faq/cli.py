@@ -14,7 +14,8 @@ from bot.commands.common import database
 from bot.config import Settings
 from faq.answers import Situation, answer_for
 from faq.grouping import group_similar
-from faq.kb import KNOWN_FEATURES, check_knowledge_base, load_knowledge_base, stale_entries
+from faq.kb import check_knowledge_base, load_knowledge_base, stale_entries
+from faq.kb_model import KNOWN_FEATURES
 from faq.matcher import Matcher, MatchResult
 from handlers.faq.replies import reply_for, situation_now
 from storage import unanswered

@@ -17,7 +17,7 @@ from bot.payloads import small_number
 from bot.privacy import person_key, redact_personal
 from bot.turn import Turn
 from faq.answers import Answer, Situation, answer_for, visible_entries
-from faq.kb import FaqEntry
+from faq.kb_model import FaqEntry
 from faq.matcher import MatchResult
 from handlers import texts
 from handlers.faq import texts as say

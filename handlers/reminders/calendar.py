@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from faq.kb import KnowledgeBase
+from faq.kb_model import KnowledgeBase
 from faq.yamlfile import load_yaml
 
 DEFAULT_CALENDAR = Path(__file__).resolve().parents[2] / "faq" / "data" / "campaign_days.yaml"

@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.context import AppContext
 from bot.messages import Reply
 from faq.answers import campaign_year
-from faq.kb import KnowledgeBase
+from faq.kb_model import KnowledgeBase
 from handlers.reminders import texts as say
 from handlers.reminders.calendar import (
     DEFAULT_CALENDAR,

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from faq.kb import NON_TOPIC_FILES, check_knowledge_base, default_data_dir, load_knowledge_base
+from faq.kb import check_knowledge_base, default_data_dir, load_knowledge_base
+from faq.kb_model import NON_TOPIC_FILES
 from storage.models import FaqDraft
 
 VOLUNTEER_SOURCE = "tình nguyện viên"
