@@ -25,7 +25,7 @@ from storage.models import DashboardRole
 logger = logging.getLogger(__name__)
 
 LIMITER_KEY: web.AppKey[LoginLimiter] = web.AppKey("login_limiter", LoginLimiter)
-PUBLIC_ROUTES = frozenset({"login", "login-form", "static"})
+PUBLIC_ROUTES = frozenset({"login", "login-form", "static", "static-js"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -23,6 +23,7 @@ def add_routes(dashboard: web.Application) -> None:
     router.add_post("/login", auth.login, name="login-form")
     router.add_post("/logout", auth.logout)
     router.add_get("/static/dashboard.css", home.stylesheet, name="static")
+    router.add_get("/static/dashboard.js", home.script, name="static-js")
     router.add_get("", home.home)
     router.add_get("/", home.home)
     router.add_get("/overview", overview.page)

@@ -4,6 +4,7 @@ and the campaign calendar's ten days with each day's reminder and its delivery."
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
@@ -29,6 +30,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/announcements/preview", preview)
     router.add_post("/announcements", create)
     router.add_get("/announcements/{id:[0-9]{1,9}}", progress)
+    router.add_get("/announcements/{id:[0-9]{1,9}}/progress.json", progress_json)
     router.add_post("/announcements/{id:[0-9]{1,9}}/cancel", cancel)
     router.add_get("/calendar", calendar)
 
@@ -151,8 +153,7 @@ async def delivery(db: AsyncSession, source: str) -> dict[str, dict[str, int]]:
     return found
 
 
-@allowed(OFFICE)
-async def progress(request: web.Request) -> web.Response:
+async def _progress(request: web.Request) -> dict[str, Any]:
     app = context(request)
     async with app.open_db() as db:
         item = await broadcasts.get(db, int(request.match_info["id"]))
@@ -162,9 +163,24 @@ async def progress(request: web.Request) -> web.Response:
     total, done = counts["all"]["total"], counts["all"]["done"]
     finished = item.status in (BroadcastStatus.QUEUED, BroadcastStatus.CANCELLED) and done == total
     percent = 100 if finished and total == 0 else round(100 * done / total) if total else 0
-    return render(
-        request, "announcement.jinja", item=item, counts=counts, percent=percent,
-        finished=finished, labels=say.AUDIENCE_LABELS,
+    return {"item": item, "counts": counts, "percent": percent, "finished": finished}
+
+
+@allowed(OFFICE)
+async def progress(request: web.Request) -> web.Response:
+    """The delivery; the page's script (static/dashboard.js) polls `progress_json`."""
+    found = await _progress(request)
+    return render(request, "announcement.jinja", labels=say.AUDIENCE_LABELS, **found)
+
+
+@allowed(OFFICE)
+async def progress_json(request: web.Request) -> web.Response:
+    found = await _progress(request)
+    status = str(found["item"].status)
+    return web.json_response(
+        {"percent": found["percent"], "finished": found["finished"], "status": status,
+         "counts": found["counts"]},
+        headers={"Cache-Control": "no-store"},
     )  # fmt: skip
 
 
