@@ -68,7 +68,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             account = await dashboard_accounts.get(db, account_id)
     if account is None or account.disabled_at is not None:
         expired = account_id is not None
-        session.invalidate()
+        if expired:  # logged out: nothing of that session is kept (a new token next time)
+            session.invalidate()
         if request.method not in SAFE_METHODS:
             raise _forbidden(request, "Vui lòng đăng nhập lại.")
         raise web.HTTPFound(f"{base(request)}/login" + ("?expired=1" if expired else ""))
