@@ -188,3 +188,15 @@ async def test_served_on_its_own_address_or_switched_off(tmp_path: Path) -> None
     async with running(off) as runtime:
         assert await _status(f"http://127.0.0.1:{runtime.web_port}/dashboard/login") == 404
         assert await _status(f"http://127.0.0.1:{runtime.web_port}/healthz") == 200
+
+
+async def test_other_requests_before_log_in_keep_the_forms_token(client: TestClient) -> None:
+    token = csrf_in(await (await client.get("/dashboard/login")).text())
+    for path in (
+        "/dashboard/no-such-page",
+        "/dashboard/overview",
+        "/dashboard/static/dashboard.js",
+    ):
+        await client.get(path, allow_redirects=False)
+    form = {"csrf": token, "username": "quantri", "password": PASSWORD}
+    assert (await client.post("/dashboard/login", data=form, allow_redirects=False)).status == 302
