@@ -149,6 +149,25 @@ class Settings(BaseSettings):
     # A claimed ticket without any message for this long closes itself.
     volunteer_idle_close_hours: int = 24
 
+    # The organizers' dashboard (pages in the browser). It starts only with a secret key:
+    # a Fernet key (`python -c "from cryptography.fernet import Fernet;
+    # print(Fernet.generate_key().decode())"`) that encrypts and signs its session cookies.
+    dashboard_enabled: bool = True
+    dashboard_secret_key: SecretStr | None = None
+    # Empty: under /dashboard on the web chat's server. Both set: its own address only.
+    dashboard_host: str | None = None
+    dashboard_port: int | None = None
+    # Its address as door volunteers' phones reach it (https://cds.example.vn/dashboard):
+    # the QR code in a web-chat booking confirmation then opens that booking's check-in.
+    dashboard_public_url: str | None = None
+    # Logged out after this long without a request.
+    dashboard_idle_minutes: int = 30
+    # Failed log-ins allowed per 15 minutes, per account and per client address.
+    dashboard_login_failures_per_account: int = 5
+    dashboard_login_failures_per_client: int = 20
+    # Send the cookie over HTTPS only (turn off only for a dashboard on plain http://localhost).
+    dashboard_secure_cookie: bool = True
+
     # Retention (days), enforced hourly by housekeeping; see README "Privacy".
     retain_outbox_days: int = 30
     retain_mailbox_days: int = 30
@@ -158,6 +177,7 @@ class Settings(BaseSettings):
     retain_signups_days_after_session: int = 90
     retain_tickets_days: int = 90
     retain_faq_drafts_days: int = 365
+    retain_audit_days: int = 365
 
     @field_validator("volunteer_hours")
     @classmethod

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
 from bot.config import Settings
 from bot.messages import Reply
 
@@ -33,6 +35,21 @@ class Job:
     name: str
     every: float
     run: Callable[[AppContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class WebPart:
+    """A feature's own aiohttp application: mounted under `prefix` on the shared web server,
+    or served alone on host:port when both are given (e.g. the dashboard on a private address)."""
+
+    app: web.Application
+    prefix: str
+    host: str | None = None
+    port: int | None = None
+
+    @property
+    def separate(self) -> bool:
+        return self.host is not None and self.port is not None
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,8 @@ class Feature:
     # Run once at start-up, after the channels started (e.g. check the volunteer group and
     # say in the log what is wrong with it); a failure is logged, the bot still starts.
     on_start: Callable[[AppContext], Awaitable[None]] | None = None
+    # Pages of its own (built once the app context exists); None from it: not served.
+    web: Callable[[AppContext], WebPart | None] | None = None
 
 
 @dataclass(frozen=True)

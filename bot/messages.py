@@ -54,12 +54,15 @@ class Reply:
     `media_id` is a picture as its platform knows it (an `Incoming.media_id`, e.g. a citizen's
     screenshot relayed to the volunteers): only a channel of that platform can show it, with
     the text as its caption.
+    `qr` is a short text (a booking code, a link) that the web chat also draws as a QR code;
+    other channels leave it out, so the text itself must carry what matters.
     """
 
     text: str
     buttons: tuple[Button, ...] = ()
     links: tuple[Link, ...] = ()
     media_id: str | None = None
+    qr: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -70,18 +73,21 @@ class Reply:
             data["links"] = [{"label": link.label, "url": link.url} for link in self.links]
         if self.media_id:
             data["media_id"] = self.media_id
+        if self.qr:
+            data["qr"] = self.qr
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
         buttons = tuple(Button(str(b["label"]), str(b["payload"])) for b in data.get("buttons", []))
         links = tuple(Link(str(k["label"]), str(k["url"])) for k in data.get("links", []))
-        media_id = data.get("media_id")
+        media_id, qr = data.get("media_id"), data.get("qr")
         return cls(
             text=str(data["text"]),
             buttons=buttons,
             links=links,
             media_id=str(media_id) if media_id else None,
+            qr=str(qr) if qr else None,
         )
 
 

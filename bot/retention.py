@@ -26,6 +26,7 @@ from bot.channels.zalo.quota import month_of
 from bot.context import AppContext
 from bot.routing import Flow
 from storage import (
+    audit,
     conversations,
     dedupe,
     faq_drafts,
@@ -81,6 +82,7 @@ async def enforce_retention(app: AppContext, flows: Sequence[Flow] = ()) -> dict
             "faq_drafts": await faq_drafts.delete_before(
                 db, now - days(settings.retain_faq_drafts_days)
             ),
+            "audit_log": await audit.delete_before(db, now - days(settings.retain_audit_days)),
             "zalo_send_counts": await zalo.delete_counts_before(
                 db, month_of(now - SEND_COUNTS_KEPT)
             ),

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppContext, Knowledge, build_app_context
 from bot.dispatcher import Dispatcher
+from bot.feature_web import feature_parts, shared_mounts, start_separate
 from bot.features import Feature, Job, Product, load_product
 from bot.logs import AcceptErrorThrottle
 from bot.outbox import OutboxSender, wait_for_either
@@ -49,6 +50,8 @@ class Runtime:
     stop: asyncio.Event
     web_runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Features' web parts served on their own host and port (bot/feature_web.py).
+    feature_runners: list[web.AppRunner] = field(default_factory=list)
 
     @property
     def web_port(self) -> int | None:
@@ -112,9 +115,10 @@ async def running(
         for channel in app.channels.values():
             await channel.start()
         if serve_web:
-            runtime.web_runner = await start_web(
-                app, build_web_app(app, mounts), reuse_port=reuse_port
-            )
+            parts = feature_parts(app)
+            web_app = build_web_app(app, [*mounts, *shared_mounts(parts)])
+            runtime.web_runner = await start_web(app, web_app, reuse_port=reuse_port)
+            runtime.feature_runners = await start_separate(parts, reuse_port=reuse_port)
         await _start_features(app)
         sender = OutboxSender(app)
         await sender.recover()
@@ -132,6 +136,8 @@ async def running(
         runtime.stop.set()
         app.outbox_wakeup.set()
         await _finish_tasks(runtime.tasks, STOP_GRACE_SECONDS)
+        for runner in runtime.feature_runners:
+            await runner.cleanup()
         if runtime.web_runner is not None:
             await runtime.web_runner.cleanup()
         for channel in app.channels.values():

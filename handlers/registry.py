@@ -7,7 +7,7 @@ phrases before general ones) and its own package; see README "Adding a feature".
 from __future__ import annotations
 
 from bot.features import Feature, Product
-from handlers import faq, menu, mydata, reminders, signup, volunteers
+from handlers import dashboard, faq, menu, mydata, reminders, signup, volunteers
 from handlers.texts import CORE_TEXTS
 
 FEATURES: tuple[Feature, ...] = (
@@ -17,6 +17,7 @@ FEATURES: tuple[Feature, ...] = (
     signup.feature,
     reminders.feature,
     volunteers.feature,
+    dashboard.feature,
 )
 
 PRODUCT = Product(features=FEATURES, texts=CORE_TEXTS)

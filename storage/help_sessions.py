@@ -118,9 +118,14 @@ _FIELDS = (
 )
 
 
+def changes(session: HelpSession, spec: SessionSpec) -> list[str]:
+    """Names of the fields the spec would change (for a dry run's diff)."""
+    names = [name for name in _FIELDS if getattr(session, name) != getattr(spec, name)]
+    return names + (["topics"] if list(session.topics) != list(spec.topics) else [])
+
+
 def _differs(session: HelpSession, spec: SessionSpec) -> bool:
-    changed = any(getattr(session, name) != getattr(spec, name) for name in _FIELDS)
-    return changed or list(session.topics) != list(spec.topics)
+    return bool(changes(session, spec))
 
 
 async def import_sessions(
@@ -198,3 +203,19 @@ async def _remove_missing(
             await db.execute(delete(Signup).where(Signup.session_id == session.id))
             await db.delete(session)
             report.deleted.append(session.slug)
+
+
+async def delete_if_empty(db: AsyncSession, session_id: int) -> int | None:
+    """Delete a session nobody is signed up for (confirmed or waitlisted), as `--prune`
+    would; returns the active sign-ups that prevent it (0 when deleted), None when missing."""
+    session = await lock_session(db, session_id)
+    if session is None:
+        return None
+    active = await count_with_status(db, session_id, SignupStatus.CONFIRMED)
+    active += await count_with_status(db, session_id, SignupStatus.WAITLISTED)
+    if active:
+        return active
+    await db.execute(delete(Signup).where(Signup.session_id == session_id))
+    await db.delete(session)
+    await db.flush()
+    return 0

@@ -72,7 +72,8 @@ def _new_code() -> str:
             return code
 
 
-async def _unused_code(db: AsyncSession) -> str:
+async def unused_code(db: AsyncSession) -> str:
+    """A booking code no sign-up has yet."""
     for _ in range(20):
         code = _new_code()
         taken = await db.scalar(select(Signup.id).where(Signup.code == code))
@@ -152,7 +153,7 @@ async def book(
         full_name=full_name,
         phone=phone,
         need=need,
-        code=await _unused_code(db),
+        code=await unused_code(db),
         status=status,
         consent_at=consent_at,
         created_at=now,
@@ -252,6 +253,7 @@ async def confirmed_starting_between(
             HelpSession.starts_at >= start,
             HelpSession.starts_at < end,
             Signup.status == SignupStatus.CONFIRMED,
+            Signup.walk_in.is_(False),  # added at the door: no chat to remind
         )
         .order_by(Signup.id)
     )
@@ -302,6 +304,7 @@ async def people_batch(
             Signup.status.in_(ACTIVE),
             HelpSession.starts_at > starts_after,
             Conversation.blocked_at.is_(None),
+            Signup.walk_in.is_(False),  # added at the door: no chat to write to
         )
         .order_by(Signup.id)
         .limit(limit)

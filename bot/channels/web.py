@@ -8,18 +8,20 @@ proxy, the address it forwards) and for the whole server.
 
 from __future__ import annotations
 
-import ipaddress
+import io
 import logging
 import re
 import secrets
 from pathlib import Path
 from typing import Any
 
+import segno
 from aiohttp import web
 
 from bot.channels.base import OnWire, Sent, go_on_wire
 from bot.channels.web_events import MailboxStreams, known_conversation
 from bot.channels.web_page import page_headers
+from bot.client_address import client_address, networks
 from bot.context import AppContext
 from bot.dispatcher import Dispatcher
 from bot.messages import Incoming, Reply
@@ -34,6 +36,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 WEB_CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FIELD_CHARS = 5000
 MAX_MESSAGE_ID_CHARS = 64
+MAX_QR_CHARS = 300
 
 
 _BODY_ERROR_CODES = {413: "too_large", 408: "timeout"}
@@ -76,7 +79,7 @@ class WebChatChannel:
         self._global = (
             budgets.bucket("web:all", global_rate, global_rate) if global_rate > 0 else None
         )
-        self._trusted_proxies = _networks(settings.web_trusted_proxies)
+        self._trusted_proxies = networks(settings.web_trusted_proxies)
         self.streams = MailboxStreams(
             app,
             max_streams=settings.web_max_event_streams,
@@ -113,6 +116,7 @@ class WebChatChannel:
         web_app.router.add_post("/api/chat", self._chat)
         web_app.router.add_get("/api/updates", self._updates)
         web_app.router.add_get("/api/events", self._events)
+        web_app.router.add_get("/api/qr.svg", self._qr)
         web_app.on_shutdown.append(self.streams.close_all)
 
     async def _page(self, request: web.Request) -> web.FileResponse:
@@ -173,6 +177,24 @@ class WebChatChannel:
             replies = await web_mailbox.take_all(db, web_chat_id)
         return web.json_response({"session": web_chat_id, "replies": replies})
 
+    async def _qr(self, request: web.Request) -> web.Response:
+        """A reply's `qr` text (a booking code, a check-in link) as an SVG QR code."""
+        wait = await self._admit(self.client_address(request))
+        if wait:
+            return _rate_limited(wait, self.dispatcher.texts.slow_down)
+        text = request.query.get("text", "")
+        if not 1 <= len(text) <= MAX_QR_CHARS:
+            return _error(400, "bad_request", f"'text' must have 1 to {MAX_QR_CHARS} characters")
+        buffer = io.BytesIO()
+        segno.make(text, error="m").save(
+            buffer, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="QR"
+        )
+        return web.Response(
+            body=buffer.getvalue(),
+            content_type="image/svg+xml",
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
+
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-Sent Events of this page's mailbox (bot/channels/web_events.py)."""
         wait = await self._admit(self.client_address(request))
@@ -188,15 +210,7 @@ class WebChatChannel:
 
     def client_address(self, request: web.Request) -> str:
         """Who is asking: the peer, or what a trusted proxy says it forwarded for."""
-        peer = request.remote or "unknown"
-        if not self._trusted_proxies or not _in_networks(peer, self._trusted_proxies):
-            return peer
-        # The rightmost address not added by one of our proxies is the real client.
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-        for address in reversed([a for a in forwarded if a]):
-            if not _in_networks(address, self._trusted_proxies):
-                return address
-        return peer
+        return client_address(request, self._trusted_proxies)
 
     async def _admit(self, client: str) -> float:
         """0 when the server and this client may send one more request, else seconds to wait."""
@@ -243,22 +257,6 @@ def _web_chat_id_from(value: object) -> str | None:
     if not isinstance(value, str) or not WEB_CHAT_ID.match(value):
         raise BadRequest("'session' must be empty or an id returned by this API")
     return value
-
-
-def _networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [
-        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
-    ]
-
-
-def _in_networks(
-    address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

@@ -99,6 +99,18 @@
     bubble.appendChild(box);
   }
 
+  function appendQr(bubble, text) {
+    // A booking code (or a check-in link) to show at the door: a QR code under the text.
+    if (!text || String(text).length > 300) return;
+    var img = document.createElement("img");
+    img.className = "qr";
+    img.src = "/api/qr.svg?text=" + encodeURIComponent(String(text));
+    img.alt = "Mã QR để đưa tình nguyện viên quét khi đến nơi";
+    img.width = 148;
+    img.height = 148;
+    bubble.appendChild(img);
+  }
+
   function render(item) {
     var bubble = document.createElement("div");
     bubble.className = "msg " + item.who;
@@ -108,6 +120,7 @@
     bubble.appendChild(body);
     if (item.who === "bot") {
       appendSources(bubble, item.links);
+      appendQr(bubble, item.qr);
       bubble.appendChild(speakButton(bubble));
     }
     log.appendChild(bubble);
@@ -182,7 +195,9 @@
     var first = null;
     var buttons = [];
     replies.forEach(function (r, i) {
-      var bubble = add({ who: "bot", text: r.text, links: r.links || [], first: i === 0 });
+      var bubble = add({
+        who: "bot", text: r.text, links: r.links || [], qr: r.qr || null, first: i === 0
+      });
       if (!first) first = bubble;
       (r.buttons || []).forEach(function (b) {
         if (!buttons.some(function (x) { return x.payload === b.payload; })) buttons.push(b);

@@ -21,7 +21,7 @@ from faq.kb_model import FaqEntry
 from faq.matcher import MatchResult
 from handlers import texts
 from handlers.faq import texts as say
-from storage import unanswered
+from storage import question_counts, unanswered
 
 TOPIC_PAGE_SIZE = 8
 MAX_LABEL_CHARS = 60
@@ -121,6 +121,8 @@ async def answer_question(turn: Turn) -> list[Reply]:
     situation = situation_of(turn)
     result = turn.app.matcher.match(turn.text, situation)
     metrics.FAQ_OUTCOMES.labels(result.action).inc()
+    # Counts only (no words): the dashboard's overview shows answered/suggested/fallback shares.
+    await question_counts.count(turn.db, to_local(turn.now).date(), result.action)
     if result.action in ("suggest", "fallback"):
         turn.unanswered = True  # other features may notice (Router.after_turn)
         await _record_unanswered(turn, result)

@@ -20,7 +20,10 @@ def details(session: HelpSession) -> str:
     return "\n".join(lines)
 
 
-def booked(session: HelpSession, signup: Signup) -> Reply:
+def booked(session: HelpSession, signup: Signup, checkin_url: str | None = None) -> Reply:
+    """The confirmation; on the web chat also a QR code of the booking code (or of the
+    dashboard's check-in link for it, when DASHBOARD_PUBLIC_URL says where that is)."""
+    qr = f"{checkin_url}?code={signup.code}" if checkin_url else signup.code
     return Reply(
         f"Đăng ký thành công! 🎉 Bạn đã có chỗ ở buổi “{session.title}”.\n\n"
         f"🔖 Mã đăng ký: {signup.code} (bạn đọc mã này khi đến nơi)\n"
@@ -29,6 +32,7 @@ def booked(session: HelpSession, signup: Signup) -> Reply:
         "để nhường chỗ cho người khác nhé.\n\n"
         "Bạn có muốn nhận thêm tin nhắc mỗi ngày từ 1 đến 10/10 không? Bấm “Nhắc lịch” bên dưới.",
         (MINE_BUTTON, REMINDERS_BUTTON, texts.MENU_BUTTON),
+        qr=qr,
     )
 
 
@@ -160,4 +164,6 @@ CSV_HEADERS = (
     "Kênh",
     "Đăng ký lúc",
     "Hủy lúc",
+    "Có mặt lúc",
+    "Đến trực tiếp",
 )

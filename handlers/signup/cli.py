@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SystemClock, to_local
 from bot.commands.common import database
@@ -19,7 +21,8 @@ from handlers.signup.notices import promotion_message
 from handlers.signup.sessions_file import SessionFileError, load_sessions
 from handlers.signup.texts import STATUS_LABELS
 from storage import help_sessions, outbox, signups
-from storage.models import HelpSession
+from storage.help_sessions import SessionSpec
+from storage.models import HelpSession, Signup
 
 
 def register(subparsers: Any) -> None:
@@ -97,15 +100,13 @@ async def import_file(
         if if_empty and await db.scalar(select(func.count()).select_from(HelpSession)):
             print(f"sessions already present; {path} not imported", file=out)
             return 0
-        report = await help_sessions.import_sessions(db, specs, now, prune=prune)
+        report = await apply_sessions(db, specs, now, prune=prune)
         if report.refused:
             await db.rollback()
             for reason in report.refused:
                 print(f"refused: {reason}", file=sys.stderr)
             print("nothing imported", file=sys.stderr)
             return 1
-        for session, person in report.promoted:
-            await outbox.enqueue(db, promotion_message(session, person), now)
         for warning in report.warnings:
             print(f"warning: {warning}", file=out)
         print(
@@ -117,6 +118,18 @@ async def import_file(
         )
         await (db.rollback() if dry_run else db.commit())
     return 0
+
+
+async def apply_sessions(
+    db: AsyncSession, specs: Sequence[SessionSpec], now: datetime, *, prune: bool = False
+) -> help_sessions.ImportReport:
+    """Create or update sessions and queue the notices of people promoted from a waitlist;
+    the caller rolls back when `report.refused` (the dashboard's edits use it too)."""
+    report = await help_sessions.import_sessions(db, specs, now, prune=prune)
+    if not report.refused:
+        for session, person in report.promoted:
+            await outbox.enqueue(db, promotion_message(session, person), now)
+    return report
 
 
 async def list_sessions(settings: Settings, now: datetime, out: TextIO | None = None) -> int:
@@ -173,25 +186,34 @@ async def export_csv(
             return 1
         rows = await signups.export_rows(db, session_slug)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=delimiter)
-        writer.writerow(say.CSV_HEADERS)
-        for signup, session in rows:
-            writer.writerow(
-                [
-                    signup.code,
-                    STATUS_LABELS.get(signup.status, signup.status),
-                    session.slug,
-                    session.title,
-                    session.commune,
-                    session.place,
-                    _local(session.starts_at),
-                    _cell(signup.full_name),
-                    _phone_for_excel(signup.phone),
-                    _cell(signup.need),
-                    signup.channel,
-                    _local(signup.created_at),
-                    _local(signup.cancelled_at),
-                ]
-            )
+        write_csv(handle, rows, delimiter)
     print(f"{len(rows)} sign-up(s) written to {path}", file=out)
     return 0
+
+
+def write_csv(
+    handle: TextIO, rows: Sequence[tuple[Signup, HelpSession]], delimiter: str = ","
+) -> None:
+    """The header and one row per sign-up (the dashboard's export writes the same)."""
+    writer = csv.writer(handle, delimiter=delimiter)
+    writer.writerow(say.CSV_HEADERS)
+    for signup, session in rows:
+        writer.writerow(
+            [
+                signup.code,
+                STATUS_LABELS.get(signup.status, signup.status),
+                session.slug,
+                session.title,
+                session.commune,
+                session.place,
+                _local(session.starts_at),
+                _cell(signup.full_name),
+                _phone_for_excel(signup.phone),
+                _cell(signup.need),
+                signup.channel,
+                _local(signup.created_at),
+                _local(signup.cancelled_at),
+                _local(signup.attended_at),
+                "có" if signup.walk_in else "",
+            ]
+        )

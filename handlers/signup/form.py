@@ -264,7 +264,9 @@ async def got_confirm(turn: Turn, answer: Answer) -> Outcome:
         mask_phone(answers["phone"]),
     )
     if booking.status == signups.BookingOutcome.CONFIRMED and signup and session:
-        return Finish((booking_texts.booked(session, signup),))
+        public = turn.app.settings.dashboard_public_url
+        checkin = f"{public.rstrip('/')}/checkin" if public else None
+        return Finish((booking_texts.booked(session, signup, checkin),))
     if booking.status == signups.BookingOutcome.WAITLISTED and signup and session:
         return Finish((booking_texts.waitlisted(session, signup, booking.waitlist_position),))
     if booking.status == signups.BookingOutcome.ALREADY and signup:

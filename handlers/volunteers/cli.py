@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import VN_TZ, SystemClock, format_local
 from bot.commands.common import database
@@ -148,29 +151,41 @@ async def approve(
 ) -> int:
     """Write a pending draft into its topic's file and mark it approved; 1 on a problem."""
     async with database(settings) as db:
-        draft = await faq_drafts.get(db, draft_id)
-        if draft is None or draft.status != FaqDraftStatus.PENDING:
-            print(f"no pending draft #{draft_id}", file=sys.stderr)
-            return 1
-        approval = drafts.Approval(
-            draft, topic, question or draft.question, answer or draft.answer, today
-        )
         try:
-            path = drafts.write_entry(approval, settings.faq_data_dir)
+            approval, path = await approve_draft(
+                db, settings, draft_id, topic, today, SystemClock().now(), question, answer
+            )
         except drafts.ApprovalError as error:
             print(error, file=sys.stderr)
             return 1
-        await faq_drafts.decide(
-            db,
-            draft_id,
-            FaqDraftStatus.APPROVED,
-            SystemClock().now(),
-            faq_id=approval.entry_id,
-            topic=topic,
-        )
         await db.commit()
     print(f"approved: entry {approval.entry_id} added to {path}; restart the bot to use it")
     return 0
+
+
+async def approve_draft(
+    db: AsyncSession,
+    settings: Settings,
+    draft_id: int,
+    topic: str,
+    today: datetime.date,
+    now: datetime.datetime,
+    question: str | None = None,
+    answer: str | None = None,
+) -> tuple[drafts.Approval, Path]:
+    """Write the entry and mark the draft approved (the caller commits); ApprovalError when
+    the draft is not pending or the entry cannot be written. The dashboard uses it too."""
+    draft = await faq_drafts.get(db, draft_id)
+    if draft is None or draft.status != FaqDraftStatus.PENDING:
+        raise drafts.ApprovalError(f"no pending draft #{draft_id}")
+    approval = drafts.Approval(
+        draft, topic, question or draft.question, answer or draft.answer, today
+    )
+    path = drafts.write_entry(approval, settings.faq_data_dir)
+    await faq_drafts.decide(
+        db, draft_id, FaqDraftStatus.APPROVED, now, faq_id=approval.entry_id, topic=topic
+    )
+    return approval, path
 
 
 async def _drafts_reject(args: argparse.Namespace, settings: Settings) -> int:
