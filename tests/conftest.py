@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
@@ -21,6 +21,7 @@ from bot.context import AppContext, Knowledge, load_knowledge
 from bot.dispatcher import Dispatcher
 from bot.runtime import prepare
 from bot.webserver import build_web_app
+from tests import processes
 from tests.redis_support import REDIS_URL, redis_reachable
 from tests.support import Chat, FakeChannel
 
@@ -105,6 +106,14 @@ async def _postgres(base: dict[str, object]) -> AsyncIterator[Settings]:
         yield Settings(database_url=POSTGRES_URL, database_schema=schema, **base)  # type: ignore[arg-type]
     finally:
         await _pg_execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(autouse=True)
+def _no_bot_left_running() -> Iterator[None]:
+    """A test that fails half-way must not leave a bot process holding connections."""
+    yield
+    while processes.STARTED:
+        processes.STARTED.pop().kill_if_running()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -13,6 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(r"web chat on http://127\.0\.0\.1:(\d+)/")
 _WORKER_STARTED = re.compile(r"worker \d+ started \(pid (\d+)\)")
+
+
+# Every started bot, so that a failing test cannot leave one running (tests/conftest.py).
+STARTED: list[BotProcess] = []
 
 
 class BotProcess:
@@ -86,6 +91,7 @@ class BotProcess:
             )
         finally:
             log.close()
+        STARTED.append(self)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while loop.time() < deadline:
@@ -110,6 +116,12 @@ class BotProcess:
     def worker_pids(self) -> list[int]:
         """The pids of the workers started since the last start (`--workers`), in order."""
         return [int(pid) for pid in _WORKER_STARTED.findall(self.new_log())]
+
+    def kill_if_running(self) -> None:
+        """After a test: kill -9 what may still run (its workers follow their supervisor)."""
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
 
     async def kill9(self) -> None:
         assert self.process is not None

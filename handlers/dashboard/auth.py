@@ -18,7 +18,7 @@ from bot.client_address import client_address, networks
 from handlers.dashboard.limits import LoginLimiter
 from handlers.dashboard.pages import base, context, error_page, render
 from handlers.dashboard.passwords import verify_password
-from handlers.dashboard.roles import Handler
+from handlers.dashboard.roles import ACCOUNT, CSRF, Handler
 from storage import audit, dashboard_accounts
 from storage.models import DashboardRole
 
@@ -49,7 +49,7 @@ def _forbidden(request: web.Request, message: str) -> web.HTTPForbidden:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Nothing but the log-in page without a live session; every POST needs the CSRF token."""
     session = await get_session(request)
-    request["csrf"] = token = _csrf(session)
+    request[CSRF] = token = _csrf(session)
     if request.method not in SAFE_METHODS:
         form = await request.post()
         sent = form.get("csrf")
@@ -74,7 +74,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise _forbidden(request, "Vui lòng đăng nhập lại.")
         raise web.HTTPFound(f"{base(request)}/login" + ("?expired=1" if expired else ""))
     session["seen"] = now
-    request["account"] = account
+    request[ACCOUNT] = account
     return await handler(request)
 
 

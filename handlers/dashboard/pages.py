@@ -25,14 +25,14 @@ def base(request: web.Request) -> str:
 
 
 def _common(request: web.Request) -> dict[str, Any]:
-    from handlers.dashboard.roles import NAV
+    from handlers.dashboard.roles import ACCOUNT, CSRF, NAV
 
-    account = request.get("account")
+    account = request.get(ACCOUNT)
     nav = [item for item in NAV if account is not None and account.role in item.roles]
     return {
         "base": base(request),
         "account": account,
-        "csrf": request.get("csrf", ""),
+        "csrf": request.get(CSRF, ""),
         "nav": nav,
         "path": request.path[len(base(request)) :],
     }

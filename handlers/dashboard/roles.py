@@ -10,6 +10,11 @@ from aiohttp import web
 
 from storage.models import DashboardAccount, DashboardRole
 
+# What the guard (auth.py) leaves on a request for the pages: who is logged in, and the
+# CSRF token their forms must send back.
+ACCOUNT = web.RequestKey("account", DashboardAccount)
+CSRF = web.RequestKey("csrf", str)
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ADMIN = frozenset({DashboardRole.ADMIN})
 OFFICE = frozenset({DashboardRole.ADMIN, DashboardRole.ORGANIZER})
@@ -38,7 +43,7 @@ NAV = (
 
 def account_of(request: web.Request) -> DashboardAccount:
     """The logged-in account (the guard middleware put it there)."""
-    account: DashboardAccount = request["account"]
+    account = request[ACCOUNT]
     return account
 
 
