@@ -144,9 +144,10 @@ async def web_load(workers: int, sessions: int, messages: int, log: Path) -> dic
                         if not first.startswith(f"seq={expected_seq} {index} "):
                             violations += 1
 
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(conversation(n) for n in range(sessions)))
             elapsed = time.perf_counter() - began
+            generator_cores = (time.process_time() - cpu) / elapsed
         await bot.stop()
     total = sessions * messages
     return {
@@ -156,6 +157,7 @@ async def web_load(workers: int, sessions: int, messages: int, log: Path) -> dic
         "p99_ms": _percentile(latencies, 0.99) * 1000,
         "violations": violations,
         "lost": lost,
+        "generator_cores": generator_cores,
     }
 
 
@@ -297,7 +299,7 @@ async def web_part(quick: bool, logs: Path) -> None:
     print(f"1. web chat API, {sessions} conversations x {messages} messages, PostgreSQL")
     print(
         f"{'workers':>8} {'replies/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'order err':>10} {'lost':>5}"
+        f"{'order err':>10} {'lost':>5} {'load generator, cores':>22}"
     )
     results = []
     for workers in (1, 2, 4):
@@ -305,7 +307,8 @@ async def web_part(quick: bool, logs: Path) -> None:
         results.append(result)
         print(
             f"{workers:>8} {result['replies_per_s']:>10.0f} {result['p50_ms']:>8.1f} "
-            f"{result['p99_ms']:>8.1f} {result['violations']:>10} {result['lost']:>5}"
+            f"{result['p99_ms']:>8.1f} {result['violations']:>10} {result['lost']:>5} "
+            f"{result['generator_cores']:>22.2f}"
         )
     base = results[0]["replies_per_s"]
     print(
