@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -47,6 +48,9 @@ class AppContext:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Feature jobs by name, set to run one early (`wake`); the runtime waits on them.
     job_wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
+    # What a feature keeps in memory for the life of the process, by a key of its own (e.g.
+    # counts written every few seconds instead of by every turn).
+    feature_state: dict[str, Any] = field(default_factory=dict)
     # SQLite allows one writer: queueing here is much cheaper than SQLite's busy-wait sleeps.
     _sqlite_gate: asyncio.Lock | None = None
 

@@ -35,6 +35,9 @@ class Job:
     name: str
     every: float
     run: Callable[[AppContext], Awaitable[None]]
+    # False: once per period across all workers (the period is claimed in the database).
+    # True: every worker runs it for itself (e.g. writing what it counted in memory).
+    every_worker: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class Feature:
     # Run once at start-up, after the channels started (e.g. check the volunteer group and
     # say in the log what is wrong with it); a failure is logged, the bot still starts.
     on_start: Callable[[AppContext], Awaitable[None]] | None = None
+    # Run once at a stop, after the jobs ended and before the database closes (e.g. write
+    # what was counted in memory); a failure is logged.
+    on_stop: Callable[[AppContext], Awaitable[None]] | None = None
     # Pages of its own (built once the app context exists); None from it: not served.
     web: Callable[[AppContext], WebPart | None] | None = None
 

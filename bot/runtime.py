@@ -136,6 +136,7 @@ async def running(
         runtime.stop.set()
         app.outbox_wakeup.set()
         await _finish_tasks(runtime.tasks, STOP_GRACE_SECONDS)
+        await _stop_features(app)
         for runner in runtime.feature_runners:
             await runner.cleanup()
         if runtime.web_runner is not None:
@@ -240,19 +241,29 @@ async def _start_features(app: AppContext) -> None:
             logger.exception("start-up of feature %s failed", feature.name)
 
 
+async def _stop_features(app: AppContext) -> None:
+    for feature in app.features:
+        if feature.on_stop is None:
+            continue
+        try:
+            await feature.on_stop(app)
+        except Exception:
+            logger.exception("stop of feature %s failed", feature.name)
+
+
 async def _every(job: Job, app: AppContext, stop: asyncio.Event, owner: str) -> None:
     """Run `job` every `job.every` seconds, or earlier when woken (`AppContext.wake`).
 
     A period's run is claimed in the database first, so with several workers the job runs
-    once per period, on whichever worker claims it; a wake-up (work a turn just created in
-    this worker) runs at once, whatever the period.
+    once per period, on whichever worker claims it (unless the job runs on every worker);
+    a wake-up (work a turn just created in this worker) runs at once, whatever the period.
     """
     wakeup = app.job_wakeups.setdefault(job.name, asyncio.Event())
     woken = False
     while not stop.is_set():
         wakeup.clear()  # before the run, so a wake-up during it is not lost
         try:
-            if woken or await _claim(app, job, owner):
+            if woken or job.every_worker or await _claim(app, job, owner):
                 await job.run(app)
         except Exception:
             logger.exception("periodic job %s failed", job.name)

@@ -12,13 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import QuestionCount
 
 
-async def count(db: AsyncSession, day: date, action: str) -> None:
-    """Add one question with this outcome to the day's count (one upsert statement)."""
+async def add(db: AsyncSession, day: date, action: str, questions: int = 1) -> None:
+    """Add `questions` with this outcome to the day's count (one upsert statement)."""
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(QuestionCount).values(day=day.isoformat(), action=action, count=1)
+    statement = dialect.insert(QuestionCount).values(
+        day=day.isoformat(), action=action, count=questions
+    )
     await db.execute(
         statement.on_conflict_do_update(
-            index_elements=["day", "action"], set_={"count": QuestionCount.count + 1}
+            index_elements=["day", "action"], set_={"count": QuestionCount.count + questions}
         )
     )
 

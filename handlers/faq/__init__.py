@@ -6,10 +6,10 @@ feature answers with it (replies.py) and gives organizers `ask` and `faq ...` (c
 
 from __future__ import annotations
 
-from bot.features import Feature
+from bot.features import Feature, Job
 from bot.routing import Router
 from handlers import texts as common
-from handlers.faq import cli
+from handlers.faq import cli, tally
 from handlers.faq.replies import answer_question, faq_button, topics_button
 
 
@@ -20,4 +20,10 @@ def register(router: Router) -> None:
     router.fallback(answer_question)
 
 
-feature = Feature(name="faq", register=register, cli=(cli.register,))
+feature = Feature(
+    name="faq",
+    register=register,
+    cli=(cli.register,),
+    jobs=(Job("question-counts", tally.WRITE_EVERY_SECONDS, tally.write, every_worker=True),),
+    on_stop=tally.write,
+)

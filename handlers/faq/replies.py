@@ -20,8 +20,9 @@ from faq.answers import Answer, Situation, answer_for, visible_entries
 from faq.kb_model import FaqEntry
 from faq.matcher import MatchResult
 from handlers import texts
+from handlers.faq import tally
 from handlers.faq import texts as say
-from storage import question_counts, unanswered
+from storage import unanswered
 
 TOPIC_PAGE_SIZE = 8
 MAX_LABEL_CHARS = 60
@@ -122,7 +123,7 @@ async def answer_question(turn: Turn) -> list[Reply]:
     result = turn.app.matcher.match(turn.text, situation)
     metrics.FAQ_OUTCOMES.labels(result.action).inc()
     # Counts only (no words): the dashboard's overview shows answered/suggested/fallback shares.
-    await question_counts.count(turn.db, to_local(turn.now).date(), result.action)
+    tally.count(turn.app, to_local(turn.now).date(), result.action)
     if result.action in ("suggest", "fallback"):
         turn.unanswered = True  # other features may notice (Router.after_turn)
         await _record_unanswered(turn, result)

@@ -8,11 +8,13 @@ from handlers.dashboard.charts import bar_chart
 from handlers.dashboard.figures import duration_vi, overview
 from handlers.dashboard.pages import context, render
 from handlers.dashboard.roles import OFFICE, allowed
+from handlers.faq import tally
 
 
 @allowed(OFFICE)
 async def page(request: web.Request) -> web.Response:
     app = context(request)
+    await tally.write(app)  # this worker's latest questions too (others' within seconds)
     async with app.open_db() as db:
         figures = await overview(db, app.clock.now())
     return render(
