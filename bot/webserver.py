@@ -115,8 +115,9 @@ def build_web_app(app: AppContext, mounts: Iterable[Mount]) -> web.Application:
             logger.exception("readiness check: database unreachable")
             problems.append("database unreachable")
         else:
-            if revision != head_revision():
-                problems.append(f"schema at {revision}, this version needs {head_revision()}")
+            needed = head_revision()
+            if revision != needed:
+                problems.append(f"schema at {revision}, this version needs {needed}")
         if problems:
             return web.json_response({"status": "not ready", "problems": problems}, status=503)
         return web.json_response({"status": "ready", "channels": sorted(app.channels)})
@@ -180,8 +181,9 @@ class GuardedSite(web.SockSite):
         self._server = await loop.create_server(factory, sock=self._sock, backlog=self._backlog)
 
 
-def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A listening socket; PortInUse with a clear message when the port is taken."""
+def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A listening socket; PortInUse with a clear message when the port is taken. Without
+    `listen`, only bound: it holds the port and takes no connections (`run --workers`)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -197,7 +199,8 @@ def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
                 f"stop it, or choose another port with WEB_PORT=8081 (or `run --port 8081`)"
             ) from error
         raise
-    sock.listen(512)
+    if listen:
+        sock.listen(512)
     sock.setblocking(False)
     return sock
 

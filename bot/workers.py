@@ -13,13 +13,13 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Settings
+from bot.webserver import bind
 from storage.db import migrates_itself
 
 logger = logging.getLogger(__name__)
@@ -54,21 +54,6 @@ def refusal(settings: Settings, workers: int) -> str | None:
     return None
 
 
-def reserve_port(host: str, port: int) -> socket.socket:
-    """A bound, not listening, SO_REUSEPORT socket: it fixes the port (0 picks a free one)
-    for every worker, and takes no connections itself (only listening sockets do)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 @dataclass
 class _Worker:
     index: int
@@ -91,7 +76,9 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
-        reserved = reserve_port(self.host, self.port)
+        # Bound, not listening: it fixes the port (0 picks a free one) for every worker and
+        # takes no connections itself (only listening sockets do).
+        reserved = bind(self.host, self.port, reuse_port=True, listen=False)
         self.port = int(reserved.getsockname()[1])
         self._metrics_dir = _metrics_dir()
         try:

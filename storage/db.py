@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +110,10 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await connection.run_sync(_read)
 
 
+@functools.cache
 def head_revision() -> str:
-    """The revision this version of the code needs."""
+    """The revision this version of the code needs (read from the migration files once:
+    /readyz asks on every probe)."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head

@@ -53,21 +53,26 @@ class BotProcess:
             int(self.args[self.args.index("--workers") + 1]) if "--workers" in args else 1
         )
 
-    async def upgrade(self) -> None:
-        """`python -m bot db upgrade`, the deploy step before workers start on PostgreSQL."""
+    async def command(self, *args: str, within: float = 60.0) -> tuple[int, str]:
+        """`python -m <module> <args>` to its end, in this bot's environment: exit code and
+        output (stdout and stderr)."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             self.module,
-            "db",
-            "upgrade",
+            *args,
             cwd=ROOT,
             env=self.env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
-        output, _ = await process.communicate()
-        assert process.returncode == 0, output.decode("utf-8", "replace")
+        output, _ = await asyncio.wait_for(process.communicate(), within)
+        return int(process.returncode or 0), output.decode("utf-8", "replace")
+
+    async def upgrade(self) -> None:
+        """`python -m bot db upgrade`, the deploy step before workers start on PostgreSQL."""
+        code, output = await self.command("db", "upgrade")
+        assert code == 0, output
         self._upgraded = True
 
     async def start(self, within: float = 30.0) -> int:

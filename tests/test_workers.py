@@ -8,7 +8,6 @@ import asyncio
 import itertools
 import os
 import re
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -21,7 +20,7 @@ from bot.context import Knowledge
 from storage.db import create_engine, upgrade_schema
 from storage.models import OutboxStatus
 from tests.fake_telegram import FakeTelegram, Limits
-from tests.processes import ROOT, BotProcess
+from tests.processes import BotProcess
 from tests.redis_support import REDIS_URL, redis_reachable
 from tests.test_crash_recovery import (
     SECRET,
@@ -207,19 +206,7 @@ async def kill9(pid: int) -> None:
 
 
 async def run_command(env: dict[str, str], *args: str) -> tuple[int, str]:
-    bot = BotProcess(env, Path("/dev/null"))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        env=bot.env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), 60)
-    return int(process.returncode or 0), output.decode("utf-8", "replace")
+    return await BotProcess(env, Path("/dev/null")).command(*args)
 
 
 async def test_a_worker_refuses_an_old_schema(postgres_settings: Settings) -> None:

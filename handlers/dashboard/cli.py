@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     for verb, text in (("disable", "stop an account logging in"), ("enable", "allow it again")):
         item = sub.add_parser(verb, help=text)
         item.add_argument("username")
-        item.set_defaults(func=_disable if verb == "disable" else _enable)
+        item.set_defaults(func=_set_disabled, disabled=verb == "disable")
     password = sub.add_parser("set-password", help="set a new password (asks for it)")
     password.add_argument("username")
     password.set_defaults(func=_set_password)
@@ -104,19 +104,13 @@ async def _change(settings: Settings, action: Any, *values: Any) -> int:
     return 0
 
 
-async def _disable(args: argparse.Namespace, settings: Settings) -> int:
+async def _set_disabled(args: argparse.Namespace, settings: Settings) -> int:
+    """`accounts disable` and `accounts enable`."""
     now = SystemClock().now()
-    code = await _change(settings, account_admin.set_disabled, args.username, True, ACTOR, now)
+    disabled = bool(args.disabled)
+    code = await _change(settings, account_admin.set_disabled, args.username, disabled, ACTOR, now)
     if code == 0:
-        print(f"account {args.username} disabled")
-    return code
-
-
-async def _enable(args: argparse.Namespace, settings: Settings) -> int:
-    now = SystemClock().now()
-    code = await _change(settings, account_admin.set_disabled, args.username, False, ACTOR, now)
-    if code == 0:
-        print(f"account {args.username} enabled")
+        print(f"account {args.username} {'disabled' if disabled else 'enabled'}")
     return code
 
 
